@@ -1,0 +1,279 @@
+"""The instructor panel: every model of a course, scoped to the courses the staff member runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import ForeignKey, Model, QuerySet
+from django.forms import ModelChoiceField
+from django.http import HttpRequest
+
+from coursesite.models import (
+    Course,
+    CourseEvent,
+    GracePolicy,
+    GradeCategory,
+    GradeItem,
+    GroupMembership,
+    Lecture,
+    Membership,
+    ProjectGroup,
+    Role,
+    Score,
+    ScoreChange,
+    ScoreSource,
+)
+from coursesite.services import score_check, score_record
+
+STAFF_ROLES = [Role.INSTRUCTOR, Role.TA]
+
+
+def staff_courses(request: HttpRequest) -> QuerySet[Course]:
+    """The courses the user may run from the panel."""
+    if request.user.is_superuser:  # type: ignore[union-attr]
+        return Course.objects.all()
+    return Course.objects.filter(memberships__user=request.user, memberships__role__in=STAFF_ROLES)
+
+
+class CourseScopedAdmin(admin.ModelAdmin):
+    """Shows only rows of the user's courses, and offers only those courses' rows in choices.
+
+    ``course_path`` is the lookup from the model to its course.
+    """
+
+    course_path = "course"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:  # type: ignore[union-attr]
+            return queryset
+        return queryset.filter(**{f"{self.course_path}__in": staff_courses(request)})
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and not request.user.is_superuser:  # type: ignore[union-attr]
+            field.queryset = scope_choices(field.queryset, request)
+        return field
+
+
+def scope_choices(queryset: QuerySet[Any], request: HttpRequest) -> QuerySet[Any]:
+    model = queryset.model
+    courses = staff_courses(request)
+    if model is Course:
+        return queryset.filter(pk__in=courses)
+    if hasattr(model, "course"):
+        return queryset.filter(course__in=courses)
+    if model._meta.label == "auth.User":
+        return queryset.filter(memberships__course__in=courses).distinct()
+    return queryset
+
+
+class CourseScopedInline(admin.TabularInline):
+    extra = 0
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and not request.user.is_superuser:  # type: ignore[union-attr]
+            field.queryset = scope_choices(field.queryset, request)
+        return field
+
+
+class GracePolicyInline(admin.StackedInline):
+    model = GracePolicy
+    can_delete = False
+
+
+class CategoryInline(CourseScopedInline):
+    model = GradeCategory
+    fields = ["name", "weight", "drop_lowest", "position"]
+
+
+class ItemInline(CourseScopedInline):
+    model = GradeItem
+    fields = ["slug", "title", "category", "max_points", "weight", "due_at", "released", "required_to_pass", "pass_mark", "uses_grace_days"]
+    show_change_link = True
+
+
+class LectureInline(CourseScopedInline):
+    model = Lecture
+    fields = ["week", "date", "starts_at", "ends_at", "kind", "topic", "room"]
+
+
+class MembershipInline(CourseScopedInline):
+    model = Membership
+    fields = ["user", "role", "section", "sis_user_id", "sis_login_id"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Course)
+class CourseAdmin(CourseScopedAdmin):
+    course_path = "pk"
+    list_display = ["slug", "code", "title", "term", "time_zone", "starts_on", "ends_on"]
+    list_filter = ["term"]
+    search_fields = ["slug", "code", "title"]
+    prepopulated_fields = {"slug": ["code", "term"]}
+    inlines = [GracePolicyInline, CategoryInline, ItemInline, MembershipInline, LectureInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
+        return staff_courses(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # New courses come from a course file or from a site administrator.
+        return bool(request.user.is_superuser)  # type: ignore[union-attr]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return bool(request.user.is_superuser)  # type: ignore[union-attr]
+
+
+@admin.register(Membership)
+class MembershipAdmin(CourseScopedAdmin):
+    list_display = ["user", "course", "role", "section", "sis_user_id", "sis_login_id"]
+    list_filter = ["course", "role", "section"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "user__email", "sis_user_id", "sis_login_id"]
+    list_select_related = ["user", "course"]
+    raw_id_fields = ["user"]
+
+
+class GroupMemberInline(CourseScopedInline):
+    model = GroupMembership
+    fields = ["student", "course"]
+    raw_id_fields = ["student"]
+
+
+@admin.register(ProjectGroup)
+class ProjectGroupAdmin(CourseScopedAdmin):
+    list_display = ["name", "course", "member_names"]
+    list_filter = ["course"]
+    search_fields = ["name", "members__username", "members__last_name"]
+    inlines = [GroupMemberInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProjectGroup]:
+        return super().get_queryset(request).prefetch_related("members")
+
+    @admin.display(description="members")
+    def member_names(self, group: ProjectGroup) -> str:
+        return ", ".join(sorted(member.username for member in group.members.all()))
+
+
+@admin.register(Lecture)
+class LectureAdmin(CourseScopedAdmin):
+    list_display = ["date", "week", "kind", "topic", "starts_at", "ends_at", "room", "course"]
+    list_filter = ["course", "kind", "week"]
+    search_fields = ["topic", "room"]
+    date_hierarchy = "date"
+
+
+@admin.register(CourseEvent)
+class CourseEventAdmin(CourseScopedAdmin):
+    list_display = ["title", "week", "date", "item", "course"]
+    list_filter = ["course", "week"]
+    search_fields = ["title"]
+
+
+class CategoryItemInline(CourseScopedInline):
+    model = GradeItem
+    fields = ItemInline.fields
+    show_change_link = True
+
+
+@admin.register(GradeCategory)
+class GradeCategoryAdmin(CourseScopedAdmin):
+    list_display = ["name", "weight", "drop_lowest", "course"]
+    list_filter = ["course"]
+    search_fields = ["name"]
+    inlines = [CategoryItemInline]
+
+
+@admin.register(GradeItem)
+class GradeItemAdmin(CourseScopedAdmin):
+    list_display = ["title", "slug", "category", "max_points", "weight", "due_at", "released", "required_to_pass"]
+    list_filter = ["course", "category", "released", "required_to_pass", "uses_grace_days"]
+    search_fields = ["title", "slug"]
+    list_select_related = ["category"]
+
+
+@admin.register(GracePolicy)
+class GracePolicyAdmin(CourseScopedAdmin):
+    list_display = ["course", "pool_days", "per_item_cap", "slack_minutes", "after_pool"]
+
+
+class ScoreForm(forms.ModelForm):
+    reason = forms.CharField(max_length=300, help_text="Why the score changes; kept in its history.")
+
+    class Meta:
+        model = Score
+        fields = ["item", "student", "points", "excused", "comment"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        item, student = data.get("item") or self.instance.item, data.get("student") or self.instance.student
+        score_check(item=item, student=student, points=data.get("points"), excused=bool(data.get("excused")))
+        return data
+
+
+class ScoreChangeInline(admin.TabularInline):
+    model = ScoreChange
+    extra = 0
+    can_delete = False
+    fields = ["changed_at", "changed_by", "old_points", "new_points", "old_excused", "new_excused", "source", "reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(Score)
+class ScoreAdmin(CourseScopedAdmin):
+    """Scores are written through ``score_record``, so that every change keeps its history."""
+
+    course_path = "item__course"
+    form = ScoreForm
+    list_display = ["student", "item", "points", "excused", "source", "updated_at"]
+    list_filter = ["item__course", "item__category", "source", "excused"]
+    search_fields = ["student__username", "student__last_name", "item__title"]
+    list_select_related = ["student", "item"]
+    raw_id_fields = ["student"]
+    inlines = [ScoreChangeInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Score | None = None) -> list[str]:
+        return ["item", "student"] if obj else []
+
+    def save_model(self, request: HttpRequest, obj: Score, form: forms.ModelForm, change: bool) -> None:
+        saved = score_record(
+            item=obj.item,
+            student=obj.student,
+            points=form.cleaned_data["points"],
+            excused=form.cleaned_data["excused"],
+            source=ScoreSource.MANUAL,
+            comment=form.cleaned_data["comment"],
+            changed_by=request.user,  # type: ignore[arg-type]
+            reason=form.cleaned_data["reason"],
+        )
+        obj.pk = saved.pk
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(ScoreChange)
+class ScoreChangeAdmin(CourseScopedAdmin):
+    course_path = "score__item__course"
+    list_display = ["changed_at", "score", "old_points", "new_points", "changed_by", "source", "reason"]
+    list_filter = ["score__item__course", "source"]
+    search_fields = ["score__student__username", "reason"]
+    list_select_related = ["score__item", "score__student", "changed_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False

@@ -1,0 +1,228 @@
+"""Reading a course file: YAML with line numbers, and typed accessors that name the key at fault.
+
+Every accessor raises ``CourseFileError`` with the file, the line, the key path and the problem,
+so an instructor can find and fix a mistake without reading code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+DATETIME_FORMAT = "%Y-%m-%d %H:%M"
+TIME_FORMAT = "%H:%M"
+SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
+
+
+class CourseFileError(Exception):
+    def __init__(self, file: str, key: str, problem: str, line: int | None = None) -> None:
+        self.file, self.key, self.problem, self.line = file, key, problem, line
+        where = f"{file}:{line}" if line else file
+        super().__init__(f"{where}: {key}: {problem}" if key else f"{where}: {problem}")
+
+
+class LineMapping(dict[str, Any]):
+    """A YAML mapping that remembers the line of each of its keys."""
+
+    lines: dict[str, int]
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without implicit timestamps (dates are read by the schema, in the course's zone)
+    and without duplicate keys (YAML would silently keep the last one)."""
+
+
+# YAML 1.1 reads 16:00 as the base-60 number 960 and 2024-10-09 as a date in no time zone.
+# The course file wants both as text, so these resolvers are replaced by ones that only see
+# plain numbers.
+_REPLACED_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _REPLACED_TAGS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"), list("-+0123456789")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]+(?:[eE][-+]?[0-9]+)?$"),
+    list("-+0123456789."),
+)
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineMapping:
+    mapping = LineMapping()
+    mapping.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} is not text", key_node.start_mark
+            )
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} appears twice", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def parse_yaml(text: str, file: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        raise CourseFileError(file, "", f"not valid YAML: {error.problem}", line) from None
+    except yaml.YAMLError as error:
+        raise CourseFileError(file, "", f"not valid YAML: {error}") from None
+
+
+@dataclass(frozen=True)
+class Node:
+    """A value of the course file with the path that leads to it."""
+
+    value: Any
+    path: str
+    file: str
+    line: int | None = None
+
+    def error(self, problem: str) -> CourseFileError:
+        return CourseFileError(self.file, self.path, problem, self.line)
+
+    def _child(self, value: Any, path: str, line: int | None) -> Node:
+        return Node(value, path, self.file, line if line else self.line)
+
+    def mapping(
+        self, *, required: Collection[str] = (), optional: Collection[str] = ()
+    ) -> dict[str, Node]:
+        if not isinstance(self.value, dict):
+            raise self.error(f"expected a mapping of keys to values, found {_kind(self.value)}")
+        lines = getattr(self.value, "lines", {})
+        for key in self.value:
+            if key not in required and key not in optional:
+                known = ", ".join(sorted({*required, *optional}))
+                raise CourseFileError(
+                    self.file, self._join(key), f"unknown key (known keys here: {known})",
+                    lines.get(key, self.line),
+                )
+        for key in sorted(required):
+            if key not in self.value:
+                raise self.error(f"the key {key!r} is missing")
+        return {
+            key: self._child(value, self._join(key), lines.get(key)) for key, value in self.value.items()
+        }
+
+    def _join(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def items(self) -> Iterator[Node]:
+        if not isinstance(self.value, list):
+            raise self.error(f"expected a list, found {_kind(self.value)}")
+        for index, value in enumerate(self.value):
+            yield self._child(value, f"{self.path}[{index}]", _first_line(value))
+
+    def text(self, *, max_length: int = 300, allow_empty: bool = False) -> str:
+        if isinstance(self.value, bool) or not isinstance(self.value, str | int | float):
+            raise self.error(f"expected text, found {_kind(self.value)}")
+        value = str(self.value).strip()
+        if not value and not allow_empty:
+            raise self.error("must not be empty")
+        if len(value) > max_length:
+            raise self.error(f"is {len(value)} characters long; at most {max_length} are allowed")
+        return value
+
+    def slug(self) -> str:
+        value = self.text(max_length=64)
+        if not SLUG_RE.match(value):
+            raise self.error(f"{value!r} is not a slug (letters, digits, '-' and '_' only)")
+        return value
+
+    def boolean(self) -> bool:
+        if not isinstance(self.value, bool):
+            raise self.error(f"expected true or false, found {self.value!r}")
+        return self.value
+
+    def integer(self, *, minimum: int = 0, maximum: int | None = None) -> int:
+        if isinstance(self.value, bool) or not isinstance(self.value, int):
+            raise self.error(f"expected a whole number, found {self.value!r}")
+        if self.value < minimum or (maximum is not None and self.value > maximum):
+            upper = f" and {maximum}" if maximum is not None else ""
+            raise self.error(f"{self.value} is not between {minimum}{upper or ' and any larger'}")
+        return self.value
+
+    def decimal(self, *, minimum: Decimal = Decimal(0), maximum: Decimal | None = None) -> Decimal:
+        if isinstance(self.value, bool) or not isinstance(self.value, int | float | str):
+            raise self.error(f"expected a number, found {_kind(self.value)}")
+        try:
+            number = Decimal(str(self.value))
+        except InvalidOperation:
+            raise self.error(f"{self.value!r} is not a number") from None
+        if not number.is_finite() or number < minimum or (maximum is not None and number > maximum):
+            raise self.error(f"{self.value} is out of range ({minimum} to {maximum or 'any'})")
+        if number != number.quantize(Decimal("0.01")):
+            raise self.error(f"{self.value} has more than two decimals")
+        return number.quantize(Decimal("0.01"))
+
+    def date(self) -> date:
+        try:
+            return date.fromisoformat(self.text(max_length=10))
+        except ValueError:
+            raise self.error(f"{self.value!r} is not a date written YYYY-MM-DD") from None
+
+    def time(self) -> time:
+        try:
+            return datetime.strptime(self.text(max_length=5), TIME_FORMAT).time()
+        except ValueError:
+            raise self.error(f"{self.value!r} is not a time written HH:MM (24-hour)") from None
+
+    def local_datetime(self, zone: ZoneInfo) -> datetime:
+        """A 'YYYY-MM-DD HH:MM' in the course's time zone, refused if the clock skips it."""
+        try:
+            naive = datetime.strptime(self.text(max_length=16), DATETIME_FORMAT)
+        except ValueError:
+            raise self.error(f"{self.value!r} is not a date and time written YYYY-MM-DD HH:MM") from None
+        aware = naive.replace(tzinfo=zone)
+        if aware.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None) != naive:
+            raise self.error(f"{self.value} does not exist in {zone.key} (the clocks skip it)")
+        return aware
+
+
+def _first_line(value: Any) -> int | None:
+    lines = getattr(value, "lines", None)
+    return min(lines.values()) if lines else None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{value!r}"
+
+
+def read_course_yaml(path: Path) -> Node:
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CourseFileError(file, "", "no such file") from None
+    except UnicodeDecodeError:
+        raise CourseFileError(file, "", "not UTF-8 text") from None
+    except OSError as error:
+        raise CourseFileError(file, "", f"cannot be read: {error.strerror}") from None
+    return Node(parse_yaml(text, file), "", file)

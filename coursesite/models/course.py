@@ -1,0 +1,118 @@
+"""A course and its people: staff, students and the students' project groups."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, time
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone such as 'Europe/Istanbul'")
+
+
+class Course(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    code = models.CharField(max_length=64, help_text="The university's course code, e.g. COMP441/541.")
+    title = models.CharField(max_length=200)
+    term = models.CharField(max_length=64, help_text="e.g. Fall 2024")
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    textbook = models.CharField(max_length=300, blank=True)
+    group_size_min = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1)])
+    group_size_max = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["-starts_on", "slug"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.term}"
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "The term ends before it starts."})
+        if self.group_size_max < self.group_size_min:
+            raise ValidationError({"group_size_max": "The largest group is smaller than the smallest."})
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def term_bounds(self) -> tuple[datetime, datetime]:
+        """The first and the last instant of the term, in the course's time zone."""
+        return (
+            datetime.combine(self.starts_on, time.min, tzinfo=self.tz),
+            datetime.combine(self.ends_on, time.max, tzinfo=self.tz),
+        )
+
+
+class Role(models.TextChoices):
+    INSTRUCTOR = "instructor", "Instructor"
+    TA = "ta", "Teaching assistant"
+    STUDENT = "student", "Student"
+
+
+STAFF_ROLES = (Role.INSTRUCTOR, Role.TA)
+
+
+class Membership(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    section = models.CharField(max_length=32, blank=True)
+    sis_user_id = models.CharField("SIS user id", max_length=64, blank=True)
+    sis_login_id = models.CharField("SIS login id", max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["course", "role", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "user"], name="one_membership_per_course"),
+        ]
+        indexes = [models.Index(fields=["course", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.course.slug})"
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+class ProjectGroup(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="project_groups")
+    name = models.CharField(max_length=100)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="GroupMembership", related_name="project_groups"
+    )
+
+    class Meta:
+        ordering = ["course", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "name"], name="group_name_unique_in_course"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GroupMembership(models.Model):
+    # The course is repeated here so that the database itself keeps a student in one group.
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(ProjectGroup, on_delete=models.CASCADE, related_name="group_memberships")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "student"], name="one_group_per_student"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} in {self.group}"

@@ -1,0 +1,64 @@
+"""Who may see and change what in a course. Every course a request touches comes through here.
+
+An outsider gets the same 404 for a course that exists as for one that does not, so slugs cannot
+be probed; a member whose role is too low gets 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+from django.http import Http404
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+
+from coursesite.models import Course, Membership, Role
+
+ROLE_RANK = {Role.STUDENT: 0, Role.TA: 1, Role.INSTRUCTOR: 2}
+
+
+def courses_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Course]:
+    """The courses a user belongs to; a superuser belongs to all of them."""
+    if not user.is_authenticated:
+        return Course.objects.none()
+    if user.is_superuser:  # type: ignore[union-attr]
+        return Course.objects.all()
+    return Course.objects.filter(memberships__user=user)
+
+
+def access_course(
+    user: AbstractBaseUser | AnonymousUser, slug: str, *, role: str = Role.STUDENT
+) -> tuple[Course, Membership | None]:
+    """The course and the user's membership in it, if the user holds at least ``role``.
+
+    A superuser who is not a member gets the course with no membership.
+    """
+    if not user.is_authenticated:
+        raise Http404
+    membership = Membership.objects.select_related("course").filter(course__slug=slug, user=user).first()
+    if membership is None:
+        course = Course.objects.filter(slug=slug).first() if user.is_superuser else None  # type: ignore[union-attr]
+        if course is None:
+            raise Http404
+        return course, None
+    if ROLE_RANK[Role(membership.role)] < ROLE_RANK[Role(role)]:
+        raise PermissionDenied(f"This needs the role {Role(role).label} in the course.")
+    return membership.course, membership
+
+
+class CoursePermission(BasePermission):
+    """Reads the course from the URL (``course_slug``), checks the caller's role against the view's
+    ``required_role`` (reads) or ``write_role`` (writes), and sets ``request.course``."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        write = request.method not in SAFE_METHODS
+        role = getattr(view, "write_role", Role.INSTRUCTOR) if write else getattr(
+            view, "required_role", Role.STUDENT
+        )
+        course, membership = access_course(request.user, view.kwargs["course_slug"], role=role)
+        request.course = course  # type: ignore[attr-defined]
+        request.membership = membership  # type: ignore[attr-defined]
+        return True

@@ -1,0 +1,33 @@
+"""Reads of the course layer, with the joins their callers need."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+
+from coursesite.models import Course, GradeCategory, GradeItem, Membership
+from coursesite.permissions import courses_of
+
+
+def course_list(*, user: AbstractBaseUser) -> QuerySet[Course]:
+    """The caller's courses, newest term first, each annotated with the caller's ``role``."""
+    role = Membership.objects.filter(course=OuterRef("pk"), user=user).values("role")[:1]
+    return courses_of(user).annotate(role=Subquery(role)).order_by("-starts_on", "slug")
+
+
+def course_detail(*, slug: str) -> Course:
+    """A course with its schedule and grade structure loaded in a fixed handful of queries."""
+    return (
+        Course.objects.select_related("grace_policy")
+        .prefetch_related(
+            "lectures",
+            "events__item",
+            Prefetch(
+                "categories",
+                queryset=GradeCategory.objects.prefetch_related(
+                    Prefetch("items", queryset=GradeItem.objects.order_by("position"))
+                ),
+            ),
+        )
+        .get(slug=slug)
+    )

@@ -1,0 +1,1 @@
+"""Settings modules: ``development`` (the embedded default), ``production`` and ``test``."""

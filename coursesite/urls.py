@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from coursesite.apis import CourseDetailApi, CourseListApi
+from coursesite.auth_apis import TokenObtainApi
+from coursesite.health import healthz
+
+admin.site.site_header = "coursesite instructor panel"
+admin.site.site_title = "coursesite"
+admin.site.index_title = "Run your course"
+
+api_v1 = [
+    path("auth/token/", TokenObtainApi.as_view(), name="api-token"),
+    path("courses/", CourseListApi.as_view(), name="api-courses"),
+    path("courses/<slug:course_slug>/", CourseDetailApi.as_view(), name="api-course"),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

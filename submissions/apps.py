@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class SubmissionsConfig(AppConfig):
+    name = "submissions"
+    verbose_name = "Hand-ins"
+
+    def ready(self) -> None:
+        from coursesite.course_file.sections import register_section
+        from submissions.course_file import AssignmentsSection, DeliverablesSection
+
+        register_section(AssignmentsSection())
+        register_section(DeliverablesSection())

@@ -1,0 +1,89 @@
+"""The ``assignments`` and ``deliverables`` sections of the course file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
+from coursesite.course_file.reader import Node
+from coursesite.course_file.sections import Section
+from coursesite.course_file.spec import CoursePlan
+from coursesite.course_file.sync import Changes, prune, sync_row
+from coursesite.models import Course
+from submissions.models import MEGABYTE, Assignment, Deliverable
+
+
+@dataclass(frozen=True)
+class Handin:
+    item: str
+    handin_files: tuple[str, ...]
+    max_archive_bytes: int
+
+
+class HandinSection(Section):
+    """Graded items that students hand in, and what they hand in."""
+
+    model: type[Assignment] | type[Deliverable]
+    default_mb: int
+    require_files: bool
+
+    def parse(self, node: Node | None, plan: CoursePlan) -> list[Handin]:
+        handins: list[Handin] = []
+        for entry in node.items() if node is not None else ():
+            keys = entry.mapping(required=("item", "handin"), optional=("max_archive_mb",))
+            item = plan.claim_item(keys["item"], self.key).slug
+            files = tuple(name.text(max_length=200) for name in keys["handin"].items())
+            if self.require_files and not files:
+                raise keys["handin"].error("name at least one file the student hands in")
+            for index, name in enumerate(files):
+                if name.startswith("/") or ".." in name.split("/") or "\\" in name:
+                    raise keys["handin"].error(f"entry {index}: {name!r} must be a relative path")
+            if len(set(files)) != len(files):
+                raise keys["handin"].error("a file is listed twice")
+            size_mb = (
+                keys["max_archive_mb"].integer(minimum=1, maximum=2048)
+                if "max_archive_mb" in keys
+                else self.default_mb
+            )
+            handins.append(Handin(item, files, size_mb * MEGABYTE))
+        return handins
+
+    def apply(self, course: Course, parsed: list[Handin], changes: Changes) -> None:
+        items = {item.slug: item for item in course.items.all()}
+        kept = []
+        for handin in parsed:
+            row = sync_row(
+                changes,
+                self.model,
+                {"item": items[handin.item]},
+                {"handin_files": list(handin.handin_files), "max_archive_bytes": handin.max_archive_bytes},
+            )
+            kept.append(row.pk)
+        stale: models.QuerySet[Any] = self.model.objects.filter(item__course=course).exclude(pk__in=kept)
+        prune(changes, stale, key=self.key)
+
+    def dump(self, course: Course) -> list[dict[str, Any]] | None:
+        rows = self.model.objects.filter(item__course=course).select_related("item")
+        entries = []
+        for row in sorted(rows, key=lambda r: (r.item.due_at is None, r.item.due_at, r.item.slug)):
+            entry: dict[str, Any] = {"item": row.item.slug, "handin": list(row.handin_files)}
+            if row.max_archive_bytes != self.default_mb * MEGABYTE:
+                entry["max_archive_mb"] = row.max_archive_bytes // MEGABYTE
+            entries.append(entry)
+        return entries or None
+
+
+class AssignmentsSection(HandinSection):
+    key = "assignments"
+    model = Assignment
+    default_mb = 20
+    require_files = True
+
+
+class DeliverablesSection(HandinSection):
+    key = "deliverables"
+    model = Deliverable
+    default_mb = 50
+    require_files = False
