@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
 from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
@@ -51,6 +53,11 @@ class CourseScopedAdmin(admin.ModelAdmin):
             return queryset
         return queryset.filter(**{f"{self.course_path}__in": staff_courses(request)})
 
+    def get_list_filter(self, request: HttpRequest) -> Sequence[Any]:
+        # The stock filter on a relation offers every row of the related table, which would show
+        # staff the names of other courses and their categories.
+        return [scoped_list_filter(self.model, spec) for spec in super().get_list_filter(request)]
+
     def formfield_for_foreignkey(
         self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
     ) -> ModelChoiceField | None:
@@ -58,6 +65,12 @@ class CourseScopedAdmin(admin.ModelAdmin):
         if field is not None and not request.user.is_superuser:  # type: ignore[union-attr]
             field.queryset = scope_choices(field.queryset, request)
         return field
+
+
+def scoped_list_filter(model: type[Model], spec: Any) -> Any:
+    if isinstance(spec, str) and get_fields_from_path(model, spec)[-1].is_relation:
+        return (spec, admin.RelatedOnlyFieldListFilter)
+    return spec
 
 
 def scope_choices(queryset: QuerySet[Any], request: HttpRequest) -> QuerySet[Any]:
@@ -174,6 +187,8 @@ class CourseEventAdmin(CourseScopedAdmin):
     list_display = ["title", "week", "date", "item", "course"]
     list_filter = ["course", "week"]
     search_fields = ["title"]
+    # The item may be empty, and the default select_related() follows only required relations.
+    list_select_related = ["item", "course"]
 
 
 class CategoryItemInline(CourseScopedInline):
@@ -212,7 +227,12 @@ class ScoreForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        item, student = data.get("item") or self.instance.item, data.get("student") or self.instance.student
+        # An item or student that failed its own field's check is missing here, and on a new
+        # score the instance has none either; the field's error already says what is wrong.
+        item = data.get("item") or getattr(self.instance, "item", None)
+        student = data.get("student") or getattr(self.instance, "student", None)
+        if item is None or student is None:
+            return data
         score_check(item=item, student=student, points=data.get("points"), excused=bool(data.get("excused")))
         return data
 

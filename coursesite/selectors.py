@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
-from coursesite.models import Course, GradeCategory, GradeItem, Membership
+from coursesite.models import Course, CourseEvent, GradeCategory, GradeItem, Membership
 from coursesite.permissions import courses_of
 
 
@@ -21,7 +21,7 @@ def course_detail(*, slug: str) -> Course:
         Course.objects.select_related("grace_policy")
         .prefetch_related(
             "lectures",
-            "events__item",
+            Prefetch("events", queryset=CourseEvent.objects.select_related("item")),
             Prefetch(
                 "categories",
                 queryset=GradeCategory.objects.prefetch_related(

@@ -15,12 +15,17 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models
+
 from coursesite.course_file.reader import CourseFileError, Node
-from coursesite.models import LectureKind, Role
+from coursesite.models import LectureKind, Membership, Role
 from coursesite.models.grades import AfterPool, PartialDay
 
 HUNDRED = Decimal(100)
 PERSON_KEYS = ("username", "name", "email", "role", "section", "sis_user_id", "sis_login_id")
+MEMBERSHIP_KEYS = ("section", "sis_user_id", "sis_login_id")
 
 
 @dataclass(frozen=True)
@@ -209,6 +214,15 @@ def _parse_facts(node: Node) -> CourseFacts:
     )
 
 
+def _longest(key: str) -> int:
+    """The row's own limit: a long value is refused here, not halfway through the writes."""
+    if key not in MEMBERSHIP_KEYS:
+        return 150
+    field = Membership._meta.get_field(key)
+    assert isinstance(field, models.CharField) and field.max_length
+    return field.max_length
+
+
 def _person(node: Node) -> Person:
     keys = node.mapping(required=("username", "name", "role"), optional=PERSON_KEYS)
     role = keys["role"].text(max_length=16)
@@ -216,9 +230,14 @@ def _person(node: Node) -> Person:
         raise keys["role"].error(f"{role!r} is not a role (use one of {', '.join(Role.values)})")
     first, _, last = keys["name"].text(max_length=150).rpartition(" ")
     optional = {
-        key: keys[key].text(max_length=150, allow_empty=True) if key in keys else ""
-        for key in ("email", "section", "sis_user_id", "sis_login_id")
+        key: keys[key].text(max_length=_longest(key), allow_empty=True) if key in keys else ""
+        for key in ("email", *MEMBERSHIP_KEYS)
     }
+    if optional["email"]:
+        try:
+            validate_email(optional["email"])
+        except ValidationError:
+            raise keys["email"].error(f"{optional['email']!r} is not an email address") from None
     username = keys["username"].text(max_length=150)
     if not all(ch.isalnum() or ch in "@.+-_" for ch in username):
         raise keys["username"].error(f"{username!r} is not a valid user name")

@@ -1,10 +1,13 @@
-"""Tests: the development settings with a fast password hasher and a media folder of their own."""
+"""Tests: the development settings on a folder of their own, with a fast password hasher."""
 
+import os
 import tempfile
-from pathlib import Path
 
-from coursesite.settings.development import *  # noqa: F403
+# Set before the settings below read it: a test run must never share the broker folder or the
+# uploads of a `make run` on the same checkout.
+os.environ.setdefault("COURSESITE_VAR_DIR", tempfile.mkdtemp(prefix="coursesite-test-"))
+
+from coursesite.settings.development import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="coursesite-test-media-"))
 LOGGING = {"version": 1, "disable_existing_loggers": False}

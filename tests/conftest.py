@@ -1,0 +1,132 @@
+"""Fixtures shared by the whole suite: the personas, and the real services some tests need.
+
+Personas: instructor Alice, TA Bob and student Carol of one course; student Dave of another
+course, who must see nothing of Alice's.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from coursesite.models import Course, GradeCategory, GradeItem, Membership, Role
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_COURSE = REPO / "examples" / "comp541-fall2024.yaml"
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def need_service(name: str, host: str, port: int) -> None:
+    """Skip a test whose service is not running; with REQUIRE_SERVICES=1, fail it instead."""
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return
+    except OSError as error:
+        message = f"{name} is not reachable at {host}:{port} ({error})"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message}; REQUIRE_SERVICES=1 says it must be")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    host_port = url.split("://", 1)[1].split("/", 1)[0]
+    host, _, port = host_port.rpartition(":")
+    need_service("Redis", host or "127.0.0.1", int(port or 6379))
+    return url
+
+
+@dataclass
+class Personas:
+    course: Course
+    other_course: Course
+    alice: AbstractUser
+    bob: AbstractUser
+    carol: AbstractUser
+    dave: AbstractUser
+    quiz: GradeItem
+
+    def client(self, user: AbstractUser | None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+
+def make_course(slug: str) -> Course:
+    course = Course(
+        slug=slug,
+        code="COMP541",
+        title="Deep Learning",
+        term="Fall 2024",
+        time_zone="Europe/Istanbul",
+        starts_on=date(2024, 10, 7),
+        ends_on=date(2025, 1, 26),
+    )
+    course.full_clean()
+    course.save()
+    return course
+
+
+def make_member(course: Course, username: str, role: Role) -> AbstractUser:
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        user = get_user_model().objects.create_user(username=username, password="secret-password")
+    Membership.objects.create(course=course, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    course = make_course("dl-fall2024")
+    other = make_course("other-fall2024")
+    category = GradeCategory.objects.create(course=course, name="Quizzes", weight=Decimal(100))
+    quiz = GradeItem.objects.create(
+        course=course,
+        category=category,
+        slug="quiz",
+        title="Quiz",
+        max_points=Decimal(10),
+        due_at=datetime(2024, 10, 9, 23, 59, tzinfo=ZoneInfo("Europe/Istanbul")),
+    )
+    return Personas(
+        course=course,
+        other_course=other,
+        alice=make_member(course, "alice", Role.INSTRUCTOR),
+        bob=make_member(course, "bob", Role.TA),
+        carol=make_member(course, "carol", Role.STUDENT),
+        dave=make_member(other, "dave", Role.STUDENT),
+        quiz=quiz,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    # Throttles count in the cache; a test must not inherit another's requests.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def django_env(**overrides: str) -> dict[str, str]:
+    """The environment for a Django process of its own, without this run's configuration."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"}
+    }
+    env.update(overrides)
+    return env

@@ -1,0 +1,97 @@
+"""The embedded mode of `make run`: migrate, the demo course, a web server and a worker."""
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, django_env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get_json(url, token=None):
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Token {token}")
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - a local test server
+        return json.load(answer)
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    env = django_env(DJANGO_SETTINGS_MODULE="coursesite.settings.development", COURSESITE_VAR_DIR=str(tmp_path))
+    env.pop("DATABASE_URL", None)
+    env.pop("CELERY_BROKER_URL", None)
+    env.pop("REDIS_URL", None)
+    manage = [sys.executable, "manage.py"]
+    for command in (["migrate", "--noinput"], ["load_demo"]):
+        subprocess.run(manage + command, cwd=REPO, env=env, check=True, capture_output=True, timeout=180)
+    port = free_port()
+    server = subprocess.Popen(
+        [*manage, "run_embedded", "--addr", f"127.0.0.1:{port}"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    yield f"http://127.0.0.1:{port}", server, tmp_path
+    if server.poll() is None:
+        server.kill()
+        server.wait()
+
+
+def processes_with_env(entry: str) -> list[int]:
+    """The processes whose environment holds ``entry``: what this test started and left behind."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if entry.encode() in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def wait_for_worker(base):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            health = get_json(f"{base}/healthz")
+            if health["workers"] == 1:
+                return health
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError("the worker never answered")
+
+
+def test_it_serves_the_demo_course_with_a_worker_and_stops_both_on_ctrl_c(embedded):
+    base, server, var_dir = embedded
+    health = wait_for_worker(base)
+    assert health["database"]["vendor"] == "sqlite"
+    assert health["broker"]["transport"] == "filesystem"
+
+    request = urllib.request.Request(
+        f"{base}/api/v1/auth/token/",
+        data=json.dumps({"username": "aerdem", "password": "demo"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+        token = json.load(answer)["token"]
+    course = get_json(f"{base}/api/v1/courses/comp541-fall2024/", token)
+    assert len(course["categories"]) == 7
+
+    server.send_signal(signal.SIGINT)
+    server.wait(timeout=40)
+    assert server.returncode == 0
+    assert processes_with_env(f"COURSESITE_VAR_DIR={var_dir}") == []
+    with pytest.raises(OSError):
+        get_json(f"{base}/healthz")
