@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -32,7 +30,9 @@ class LectureSerializer(serializers.ModelSerializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    item = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    item: serializers.SlugRelatedField[GradeItem] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = CourseEvent

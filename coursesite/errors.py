@@ -13,7 +13,9 @@ from rest_framework.views import exception_handler
 class ApplicationError(Exception):
     """A request that cannot be carried out, with a message meant for the person who sent it."""
 
-    def __init__(self, message: str, *, status: int = 400, extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int = 400, extra: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message, self.status, self.extra = message, status, extra or {}
 

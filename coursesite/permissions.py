@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
@@ -20,17 +20,17 @@ from coursesite.models import Course, Membership, Role
 ROLE_RANK = {Role.STUDENT: 0, Role.TA: 1, Role.INSTRUCTOR: 2}
 
 
-def courses_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Course]:
+def courses_of(user: User | AnonymousUser) -> QuerySet[Course]:
     """The courses a user belongs to; a superuser belongs to all of them."""
     if not user.is_authenticated:
         return Course.objects.none()
-    if user.is_superuser:  # type: ignore[union-attr]
+    if user.is_superuser:
         return Course.objects.all()
     return Course.objects.filter(memberships__user=user)
 
 
 def access_course(
-    user: AbstractBaseUser | AnonymousUser, slug: str, *, role: str = Role.STUDENT
+    user: User | AnonymousUser, slug: str, *, role: str = Role.STUDENT
 ) -> tuple[Course, Membership | None]:
     """The course and the user's membership in it, if the user holds at least ``role``.
 
@@ -38,9 +38,11 @@ def access_course(
     """
     if not user.is_authenticated:
         raise Http404
-    membership = Membership.objects.select_related("course").filter(course__slug=slug, user=user).first()
+    membership = (
+        Membership.objects.select_related("course").filter(course__slug=slug, user=user).first()
+    )
     if membership is None:
-        course = Course.objects.filter(slug=slug).first() if user.is_superuser else None  # type: ignore[union-attr]
+        course = Course.objects.filter(slug=slug).first() if user.is_superuser else None
         if course is None:
             raise Http404
         return course, None
@@ -55,8 +57,10 @@ class CoursePermission(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         write = request.method not in SAFE_METHODS
-        role = getattr(view, "write_role", Role.INSTRUCTOR) if write else getattr(
-            view, "required_role", Role.STUDENT
+        role = (
+            getattr(view, "write_role", Role.INSTRUCTOR)
+            if write
+            else getattr(view, "required_role", Role.STUDENT)
         )
         course, membership = access_course(request.user, view.kwargs["course_slug"], role=role)
         request.course = course  # type: ignore[attr-defined]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from coursesite.models import Course, CourseEvent, GradeCategory, GradeItem, Membership
 from coursesite.permissions import courses_of
 
 
-def course_list(*, user: AbstractBaseUser) -> QuerySet[Course]:
+def course_list(*, user: User) -> QuerySet[Course]:
     """The caller's courses, newest term first, each annotated with the caller's ``role``."""
     role = Membership.objects.filter(course=OuterRef("pk"), user=user).values("role")[:1]
     return courses_of(user).annotate(role=Subquery(role)).order_by("-starts_on", "slug")

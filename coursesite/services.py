@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -22,28 +22,32 @@ def course_staff_group() -> Group:
     """The auth group that lets instructors and TAs use the instructor panel."""
     group, _ = Group.objects.get_or_create(name=COURSE_STAFF_GROUP)
     wanted = set(
-        Permission.objects.filter(content_type__app_label__in=STAFF_APPS).values_list("pk", flat=True)
+        Permission.objects.filter(content_type__app_label__in=STAFF_APPS).values_list(
+            "pk", flat=True
+        )
     )
     if set(group.permissions.values_list("pk", flat=True)) != wanted:
         group.permissions.set(wanted)
     return group
 
 
-def staff_access_grant(*, user: AbstractBaseUser) -> None:
+def staff_access_grant(*, user: User) -> None:
     """Let a course's instructor or TA into the instructor panel."""
     group = course_staff_group()
-    if not user.is_staff:  # type: ignore[attr-defined]
-        user.is_staff = True  # type: ignore[attr-defined]
+    if not user.is_staff:
+        user.is_staff = True
         user.save(update_fields=["is_staff"])
-    if not user.groups.filter(pk=group.pk).exists():  # type: ignore[attr-defined]
-        user.groups.add(group)  # type: ignore[attr-defined]
+    if not user.groups.filter(pk=group.pk).exists():
+        user.groups.add(group)
 
 
 def score_check(
-    *, item: GradeItem, student: AbstractBaseUser, points: Decimal | None, excused: bool
+    *, item: GradeItem, student: User, points: Decimal | None, excused: bool
 ) -> None:
     """Raise ``ValidationError`` unless these points may be recorded for this student."""
-    if not Membership.objects.filter(course_id=item.course_id, user=student, role=Role.STUDENT).exists():
+    if not Membership.objects.filter(
+        course_id=item.course_id, user=student, role=Role.STUDENT
+    ).exists():
         raise ValidationError({"student": f"{student} is not a student of {item.course}."})
     if points is not None and not Decimal(0) <= points <= item.max_points:
         raise ValidationError({"points": f"Points must be between 0 and {item.max_points}."})
@@ -55,12 +59,12 @@ def score_check(
 def score_record(
     *,
     item: GradeItem,
-    student: AbstractBaseUser,
+    student: User,
     points: Decimal | None,
     excused: bool = False,
     source: ScoreSource,
     comment: str = "",
-    changed_by: AbstractBaseUser | None,
+    changed_by: User | None,
     reason: str,
 ) -> Score:
     """Set a student's score on an item and keep an audit row of the change.
@@ -76,7 +80,12 @@ def score_record(
     if score is None:
         old_points, old_excused = None, None
         score = Score(item=item, student=student)
-    elif (score.points, score.excused, score.source, score.comment) == (points, excused, source, comment):
+    elif (score.points, score.excused, score.source, score.comment) == (
+        points,
+        excused,
+        source,
+        comment,
+    ):
         return score
     else:
         old_points, old_excused = score.points, score.excused

@@ -25,7 +25,7 @@ class Handin:
 class HandinSection(Section):
     """Graded items that students hand in, and what they hand in."""
 
-    model: type[Assignment] | type[Deliverable]
+    model: type[Assignment | Deliverable]
     default_mb: int
     require_files: bool
 
@@ -58,14 +58,21 @@ class HandinSection(Section):
                 changes,
                 self.model,
                 {"item": items[handin.item]},
-                {"handin_files": list(handin.handin_files), "max_archive_bytes": handin.max_archive_bytes},
+                {
+                    "handin_files": list(handin.handin_files),
+                    "max_archive_bytes": handin.max_archive_bytes,
+                },
             )
             kept.append(row.pk)
-        stale: models.QuerySet[Any] = self.model.objects.filter(item__course=course).exclude(pk__in=kept)
+        stale: models.QuerySet[Any] = self.model.objects.filter(item__course=course).exclude(
+            pk__in=kept
+        )
         prune(changes, stale, key=self.key)
 
     def dump(self, course: Course) -> list[dict[str, Any]] | None:
-        rows = self.model.objects.filter(item__course=course).select_related("item")
+        rows: list[Assignment | Deliverable] = list(
+            self.model.objects.filter(item__course=course).select_related("item")
+        )
         entries = []
         for row in sorted(rows, key=lambda r: (r.item.due_at is None, r.item.due_at, r.item.slug)):
             entry: dict[str, Any] = {"item": row.item.slug, "handin": list(row.handin_files)}

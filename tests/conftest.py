@@ -121,12 +121,15 @@ def _clear_cache() -> None:
     cache.clear()
 
 
+CONFIGURATION = {
+    "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DEMO_MODE", "DATABASE_URL",
+    "CELERY_BROKER_URL", "REDIS_URL", "MEDIA_ROOT", "COURSESITE_VAR_DIR",
+}  # fmt: skip
+
+
 def django_env(**overrides: str) -> dict[str, str]:
-    """The environment for a Django process of its own, without this run's configuration."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"}
-    }
+    """The environment for a Django process of its own: the embedded defaults plus ``overrides``,
+    nothing of this test run's configuration."""
+    env = {key: value for key, value in os.environ.items() if key not in CONFIGURATION}
     env.update(overrides)
     return env

@@ -91,7 +91,9 @@ def _grace(course: Course) -> dict[str, Any]:
         "partial_day": policy.partial_day,
         "after_pool": policy.after_pool,
         "penalty_percent_per_day": (
-            number(policy.penalty_percent_per_day) if policy.penalty_percent_per_day is not None else None
+            number(policy.penalty_percent_per_day)
+            if policy.penalty_percent_per_day is not None
+            else None
         ),
         "late_days_after_pool": policy.late_days_after_pool,
     }
@@ -103,7 +105,11 @@ def _local(moment: datetime, course: Course) -> str:
 
 
 def _item(item: GradeItem, course: Course) -> dict[str, Any]:
-    entry: dict[str, Any] = {"slug": item.slug, "title": item.title, "points": number(item.max_points)}
+    entry: dict[str, Any] = {
+        "slug": item.slug,
+        "title": item.title,
+        "points": number(item.max_points),
+    }
     if item.weight is not None:
         entry["weight"] = number(item.weight)
     if item.opens_at:
@@ -149,8 +155,10 @@ def _meeting(lecture: Lecture, week_topic: str) -> dict[str, Any]:
 
 def _schedule(course: Course) -> list[dict[str, Any]]:
     lectures = {
-        week: list(rows) for week, rows in groupby(course.lectures.order_by("week", "date", "starts_at"),
-                                                   key=lambda lecture: lecture.week)
+        week: list(rows)
+        for week, rows in groupby(
+            course.lectures.order_by("week", "date", "starts_at"), key=lambda lecture: lecture.week
+        )
     }
     events: dict[int, list[dict[str, Any]]] = {}
     for event in course.events.select_related("item").order_by("week", "date", "title"):

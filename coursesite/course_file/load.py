@@ -6,9 +6,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from coursesite.course_file.reader import read_course_yaml
@@ -29,8 +28,6 @@ from coursesite.models import (
 )
 from coursesite.services import staff_access_grant
 
-User = get_user_model()
-
 
 def course_file_load(*, path: Path) -> tuple[Course, Changes]:
     """Create or update the course that the file at ``path`` describes.
@@ -41,7 +38,8 @@ def course_file_load(*, path: Path) -> tuple[Course, Changes]:
     root = read_course_yaml(path)
     sections = registered_sections()
     keys = root.mapping(
-        required=("course", "grading"), optional=TOP_KEYS + tuple(section.key for section in sections)
+        required=("course", "grading"),
+        optional=TOP_KEYS + tuple(section.key for section in sections),
     )
     plan = parse_course(root, keys, path.parent)
     parsed = {section.key: section.parse(keys.get(section.key), plan) for section in sections}
@@ -77,7 +75,7 @@ def _apply_people(course: Course, plan: CoursePlan, changes: Changes) -> None:
     kept = []
     for person in plan.people:
         # A new account cannot log in until someone sets its password (or single sign-on does).
-        user: AbstractUser = sync_row(
+        user = sync_row(
             changes,
             User,
             {"username": person.username},
@@ -117,7 +115,9 @@ def _apply_groups(course: Course, plan: CoursePlan, changes: Changes) -> None:
         group = sync_row(changes, ProjectGroup, {"course": course, "name": spec.name}, {})
         for username in spec.members:
             student = User.objects.get(username=username)
-            sync_row(changes, GroupMembership, {"course": course, "group": group, "student": student}, {})
+            sync_row(
+                changes, GroupMembership, {"course": course, "group": group, "student": student}, {}
+            )
         kept.append(group.pk)
     prune(changes, course.project_groups.exclude(pk__in=kept), key="groups")
 
@@ -151,7 +151,11 @@ def _apply_schedule(course: Course, plan: CoursePlan, changes: Changes) -> None:
     kept = []
     for meeting in plan.meetings:
         values = asdict(meeting)
-        lookup = {"course": course, "date": values.pop("date"), "starts_at": values.pop("starts_at")}
+        lookup = {
+            "course": course,
+            "date": values.pop("date"),
+            "starts_at": values.pop("starts_at"),
+        }
         kept.append(sync_row(changes, Lecture, lookup, values).pk)
     prune(changes, course.lectures.exclude(pk__in=kept), key="schedule")
     items = {item.slug: item for item in course.items.all()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -115,14 +115,17 @@ class Node:
             if key not in required and key not in optional:
                 known = ", ".join(sorted({*required, *optional}))
                 raise CourseFileError(
-                    self.file, self._join(key), f"unknown key (known keys here: {known})",
+                    self.file,
+                    self._join(key),
+                    f"unknown key (known keys here: {known})",
                     lines.get(key, self.line),
                 )
         for key in sorted(required):
             if key not in self.value:
                 raise self.error(f"the key {key!r} is missing")
         return {
-            key: self._child(value, self._join(key), lines.get(key)) for key, value in self.value.items()
+            key: self._child(value, self._join(key), lines.get(key))
+            for key, value in self.value.items()
         }
 
     def _join(self, key: str) -> str:
@@ -189,15 +192,21 @@ class Node:
             raise self.error(f"{self.value!r} is not a time written HH:MM (24-hour)") from None
 
     def local_datetime(self, zone: ZoneInfo) -> datetime:
-        """A 'YYYY-MM-DD HH:MM' in the course's time zone, refused if the clock skips it."""
+        """A 'YYYY-MM-DD HH:MM' in the course's time zone, refused if the clock skips it.
+
+        The instant comes back in UTC: a time the clock passes twice never compares equal to one
+        in another zone (PEP 495), so reloading the same file would always see it changed.
+        """
         try:
             naive = datetime.strptime(self.text(max_length=16), DATETIME_FORMAT)
         except ValueError:
-            raise self.error(f"{self.value!r} is not a date and time written YYYY-MM-DD HH:MM") from None
-        aware = naive.replace(tzinfo=zone)
-        if aware.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None) != naive:
+            raise self.error(
+                f"{self.value!r} is not a date and time written YYYY-MM-DD HH:MM"
+            ) from None
+        instant = naive.replace(tzinfo=zone).astimezone(UTC)
+        if instant.astimezone(zone).replace(tzinfo=None) != naive:
             raise self.error(f"{self.value} does not exist in {zone.key} (the clocks skip it)")
-        return aware
+        return instant
 
 
 def _first_line(value: Any) -> int | None:

@@ -25,7 +25,7 @@ class Section(ABC):
 
     @abstractmethod
     def apply(self, course: Course, parsed: Any, changes: Changes) -> None:
-        """Make the database say what the parsed section says; runs inside the load's transaction."""
+        """Make the database match the parsed section, inside the load's transaction."""
 
     @abstractmethod
     def dump(self, course: Course) -> Any:

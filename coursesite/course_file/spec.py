@@ -145,7 +145,9 @@ class CoursePlan:
         """The item a section makes its own (an assignment, a deliverable): one owner per item."""
         item = self.item_ref(node)
         if item.slug in self.claimed:
-            raise node.error(f"the item {item.slug!r} is already listed under {self.claimed[item.slug]}")
+            raise node.error(
+                f"the item {item.slug!r} is already listed under {self.claimed[item.slug]}"
+            )
         self.claimed[item.slug] = owner
         return item
 
@@ -263,7 +265,10 @@ def _roster_nodes(node: Node, base_dir: Path) -> list[Node]:
     unknown = [column for column in columns if column not in PERSON_KEYS]
     if unknown:
         raise CourseFileError(
-            str(path), "header", f"unknown column(s) {', '.join(unknown)}; known: {', '.join(PERSON_KEYS)}", 1
+            str(path),
+            "header",
+            f"unknown column(s) {', '.join(unknown)}; known: {', '.join(PERSON_KEYS)}",
+            1,
         )
     rows = []
     for row in reader:
@@ -283,7 +288,9 @@ def _parse_people(people: Node | None, roster: Node | None, base_dir: Path) -> l
     for node in nodes:
         person = _person(node)
         if person.username in seen:
-            raise node.error(f"{person.username!r} is listed twice (first at {seen[person.username]})")
+            raise node.error(
+                f"{person.username!r} is listed twice (first at {seen[person.username]})"
+            )
         seen[person.username] = node.path
         result.append(person)
     if not any(person.role == Role.INSTRUCTOR for person in result):
@@ -311,7 +318,9 @@ def _parse_groups(node: Node, plan: CoursePlan) -> list[Group]:
             if username not in students:
                 raise keys["members"].error(f"{username!r} is not a student of the course")
             if username in placed:
-                raise keys["members"].error(f"{username!r} is already in the group {placed[username]!r}")
+                raise keys["members"].error(
+                    f"{username!r} is already in the group {placed[username]!r}"
+                )
             placed[username] = name
         groups.append(Group(name=name, members=members))
     return groups
@@ -338,10 +347,10 @@ def _parse_item(node: Node, category: str, position: int, facts: CourseFacts) ->
     opens_at = due_at = None
     if "opens" in keys:
         opens_at = keys["opens"].local_datetime(zone)
-        check_in_term(keys["opens"], opens_at.date(), facts)
+        check_in_term(keys["opens"], opens_at.astimezone(zone).date(), facts)
     if "due" in keys:
         due_at = keys["due"].local_datetime(zone)
-        check_in_term(keys["due"], due_at.date(), facts)
+        check_in_term(keys["due"], due_at.astimezone(zone).date(), facts)
     if opens_at and due_at and due_at < opens_at:
         raise keys["due"].error("the item is due before it opens")
     return Item(
@@ -375,7 +384,9 @@ def _parse_grading(node: Node, facts: CourseFacts) -> list[Category]:
         for index, item_node in enumerate(keys["items"].items()):
             item = _parse_item(item_node, name, index, facts)
             if item.slug in slugs:
-                raise item_node.error(f"the slug {item.slug!r} is used twice (also in {slugs[item.slug]})")
+                raise item_node.error(
+                    f"the slug {item.slug!r} is used twice (also in {slugs[item.slug]})"
+                )
             slugs[item.slug] = item_node.path
             items.append(item)
         if not items:
@@ -417,7 +428,9 @@ def _parse_grace(node: Node | None) -> Grace:
         else None
     )
     late_days = (
-        keys["late_days_after_pool"].integer(maximum=365) if "late_days_after_pool" in keys else None
+        keys["late_days_after_pool"].integer(maximum=365)
+        if "late_days_after_pool" in keys
+        else None
     )
     if after == AfterPool.PERCENT_PER_DAY and penalty is None:
         raise node.error("after_pool: percent_per_day needs penalty_percent_per_day")
@@ -450,7 +463,9 @@ def _parse_schedule(node: Node, plan: CoursePlan) -> tuple[list[Meeting], list[E
         weeks.append(week)
         topic = keys["topic"].text(max_length=200) if "topic" in keys else ""
         if topic and "meetings" not in keys:
-            raise keys["topic"].error("a week's topic is kept on its meetings, and this week has none")
+            raise keys["topic"].error(
+                "a week's topic is kept on its meetings, and this week has none"
+            )
         for meeting_node in keys["meetings"].items() if "meetings" in keys else ():
             meetings.append(_parse_meeting(meeting_node, week, topic, plan))
         for event_node in keys["events"].items() if "events" in keys else ():
@@ -466,12 +481,12 @@ def _parse_schedule(node: Node, plan: CoursePlan) -> tuple[list[Meeting], list[E
 
 
 def _parse_meeting(node: Node, week: int, week_topic: str, plan: CoursePlan) -> Meeting:
-    keys = node.mapping(
-        required=("kind", "date", "start", "end"), optional=("room", "topic")
-    )
+    keys = node.mapping(required=("kind", "date", "start", "end"), optional=("room", "topic"))
     kind = keys["kind"].text()
     if kind not in LectureKind.values:
-        raise keys["kind"].error(f"{kind!r} is not a kind of meeting ({', '.join(LectureKind.values)})")
+        raise keys["kind"].error(
+            f"{kind!r} is not a kind of meeting ({', '.join(LectureKind.values)})"
+        )
     day = keys["date"].date()
     plan.check_in_term(keys["date"], day)
     starts_at, ends_at = keys["start"].time(), keys["end"].time()

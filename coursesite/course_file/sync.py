@@ -29,9 +29,15 @@ class Changes:
         if not self.changed:
             return "nothing changed"
         parts = []
-        for verb, counter in (("created", self.created), ("updated", self.updated), ("deleted", self.deleted)):
+        for verb, counter in (
+            ("created", self.created),
+            ("updated", self.updated),
+            ("deleted", self.deleted),
+        ):
             if counter:
-                parts.append(f"{verb} " + ", ".join(f"{n} {what}" for what, n in sorted(counter.items())))
+                parts.append(
+                    f"{verb} " + ", ".join(f"{n} {what}" for what, n in sorted(counter.items()))
+                )
         return "; ".join(parts)
 
     def refuse(self, key: str, problem: str) -> CourseFileError:

@@ -18,7 +18,9 @@ def validate_time_zone(value: str) -> None:
 
 class Course(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
-    code = models.CharField(max_length=64, help_text="The university's course code, e.g. COMP441/541.")
+    code = models.CharField(
+        max_length=64, help_text="The university's course code, e.g. COMP441/541."
+    )
     title = models.CharField(max_length=200)
     term = models.CharField(max_length=64, help_text="e.g. Fall 2024")
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
@@ -38,7 +40,9 @@ class Course(models.Model):
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": "The term ends before it starts."})
         if self.group_size_max < self.group_size_min:
-            raise ValidationError({"group_size_max": "The largest group is smaller than the smallest."})
+            raise ValidationError(
+                {"group_size_max": "The largest group is smaller than the smallest."}
+            )
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -106,8 +110,12 @@ class ProjectGroup(models.Model):
 class GroupMembership(models.Model):
     # The course is repeated here so that the database itself keeps a student in one group.
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
-    group = models.ForeignKey(ProjectGroup, on_delete=models.CASCADE, related_name="group_memberships")
-    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(
+        ProjectGroup, on_delete=models.CASCADE, related_name="group_memberships"
+    )
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
         constraints = [

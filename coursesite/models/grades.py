@@ -35,7 +35,7 @@ class GradeCategory(models.Model):
 
 
 class GradeItem(models.Model):
-    """Every graded thing of a course: a quiz, an assignment, the midterm, a deliverable, a review."""
+    """Every graded thing of a course: a quiz, an assignment, the midterm, a deliverable."""
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="items")
     category = models.ForeignKey(GradeCategory, on_delete=models.PROTECT, related_name="items")
@@ -114,7 +114,9 @@ class GracePolicy(models.Model):
     slack_minutes = models.PositiveSmallIntegerField(
         default=0, help_text="Minutes after the due time before work counts as late."
     )
-    partial_day = models.CharField(max_length=16, choices=PartialDay.choices, default=PartialDay.COUNTS)
+    partial_day = models.CharField(
+        max_length=16, choices=PartialDay.choices, default=PartialDay.COUNTS
+    )
     after_pool = models.CharField(max_length=20, choices=AfterPool.choices, default=AfterPool.ZERO)
     penalty_percent_per_day = models.DecimalField(
         max_digits=5, decimal_places=2, null=True, blank=True, validators=PERCENT
@@ -131,9 +133,13 @@ class GracePolicy(models.Model):
 
     def clean(self) -> None:
         if self.after_pool == AfterPool.PERCENT_PER_DAY and self.penalty_percent_per_day is None:
-            raise ValidationError({"penalty_percent_per_day": "Say how many percent a late day costs."})
+            raise ValidationError(
+                {"penalty_percent_per_day": "Say how many percent a late day costs."}
+            )
         if self.after_pool == AfterPool.NO_CREDIT_AFTER and self.late_days_after_pool is None:
-            raise ValidationError({"late_days_after_pool": "Say after how many late days credit ends."})
+            raise ValidationError(
+                {"late_days_after_pool": "Say after how many late days credit ends."}
+            )
 
 
 class ScoreSource(models.TextChoices):
@@ -146,7 +152,9 @@ class Score(models.Model):
     """A student's points on an item. Written only by ``coursesite.services.score_record``."""
 
     item = models.ForeignKey(GradeItem, on_delete=models.PROTECT, related_name="scores")
-    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scores")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scores"
+    )
     points = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     excused = models.BooleanField(default=False)
     source = models.CharField(max_length=16, choices=ScoreSource.choices)

@@ -63,7 +63,9 @@ class CourseEvent(models.Model):
     class Meta:
         ordering = ["course", "week", "date", "title"]
         constraints = [
-            models.UniqueConstraint(fields=["course", "week", "title"], name="event_unique_in_week"),
+            models.UniqueConstraint(
+                fields=["course", "week", "title"], name="event_unique_in_week"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -77,7 +77,9 @@ MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 
 REDIS_URL = env_str("REDIS_URL") or None
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 
 # The broker is only a doorbell: jobs live in the database. Without a server, messages go
 # through folders under var/, which a web process and a worker on one machine can share.

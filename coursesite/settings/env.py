@@ -49,7 +49,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
         return default
     items = [item.strip() for item in value.split(",")]
     if any(not item for item in items):
-        raise ImproperlyConfigured(f"{name}={value!r} has an empty entry (use a comma-separated list)")
+        raise ImproperlyConfigured(
+            f"{name}={value!r} has an empty entry (use a comma-separated list)"
+        )
     return items
 
 

@@ -7,7 +7,7 @@ import tempfile
 # uploads of a `make run` on the same checkout.
 os.environ.setdefault("COURSESITE_VAR_DIR", tempfile.mkdtemp(prefix="coursesite-test-"))
 
-from coursesite.settings.development import *  # noqa: E402, F403
+from coursesite.settings.development import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}

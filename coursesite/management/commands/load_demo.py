@@ -30,4 +30,6 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo accounts of {course} (password '{DEMO_PASSWORD}' for all):")
         for membership in members:
             user = membership.user
-            self.stdout.write(f"  {user.username:<12} {membership.get_role_display():<20} {user.get_full_name()}")
+            self.stdout.write(
+                f"  {user.username:<12} {membership.get_role_display():<20} {user.get_full_name()}"
+            )

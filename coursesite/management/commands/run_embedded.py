@@ -16,7 +16,9 @@ class Command(BaseCommand):
     help = "Serve coursesite on one machine: the web server and a worker for every queue."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--addr", default="127.0.0.1:8000", help="address:port of the web server")
+        parser.add_argument(
+            "--addr", default="127.0.0.1:8000", help="address:port of the web server"
+        )
 
     def handle(self, *args: Any, addr: str, **options: Any) -> None:
         python = sys.executable
@@ -37,10 +39,14 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        self.stdout.write(f"coursesite is at http://{addr}/ (Ctrl-C stops the server and the worker)")
+        self.stdout.write(
+            f"coursesite is at http://{addr}/ (Ctrl-C stops the server and the worker)"
+        )
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.2)
-        ended = [name for name, child in zip(names, children, strict=True) if child.poll() is not None]
+        ended = [
+            name for name, child in zip(names, children, strict=True) if child.poll() is not None
+        ]
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
