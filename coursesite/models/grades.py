@@ -38,7 +38,8 @@ class GradeItem(models.Model):
     """Every graded thing of a course: a quiz, an assignment, the midterm, a deliverable."""
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="items")
-    category = models.ForeignKey(GradeCategory, on_delete=models.PROTECT, related_name="items")
+    # RESTRICT: a category with items cannot be deleted alone, but its course can be.
+    category = models.ForeignKey(GradeCategory, on_delete=models.RESTRICT, related_name="items")
     slug = models.SlugField(max_length=64)
     title = models.CharField(max_length=200)
     max_points = models.DecimalField(

@@ -101,9 +101,9 @@ def test_it_gives_due_dates_in_the_courses_time_zone(demo):
 
 
 def test_it_shows_the_schedule_week_by_week(demo):
-    schedule = token_client(None, "student01").get("/api/v1/courses/comp541-fall2024/").json()[
-        "schedule"
-    ]
+    schedule = (
+        token_client(None, "student01").get("/api/v1/courses/comp541-fall2024/").json()["schedule"]
+    )
     week1 = [m for m in schedule["meetings"] if m["week"] == 1]
     assert [(m["kind"], m["date"], m["starts_at"]) for m in week1] == [
         ("lecture", "2024-10-08", "16:00:00"),
@@ -111,7 +111,9 @@ def test_it_shows_the_schedule_week_by_week(demo):
         ("problem_session", "2024-10-11", "14:30:00"),
     ]
     assert {m["week"] for m in schedule["meetings"]} == set(range(1, 15)) | {16}
-    assert {"week": 8, "date": None, "title": "Midterm Exam", "item": "midterm"} in schedule["events"]
+    assert {"week": 8, "date": None, "title": "Midterm Exam", "item": "midterm"} in schedule[
+        "events"
+    ]
 
 
 def test_it_reads_a_course_in_a_fixed_number_of_queries(demo, django_assert_num_queries):

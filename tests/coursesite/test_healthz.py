@@ -21,7 +21,11 @@ def probe(**overrides):
     done = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {PROBE}"],
         cwd=REPO,
-        env=django_env(DJANGO_SETTINGS_MODULE="coursesite.settings.test", ALLOWED_HOSTS="testserver", **overrides),
+        env=django_env(
+            DJANGO_SETTINGS_MODULE="coursesite.settings.test",
+            ALLOWED_HOSTS="testserver",
+            **overrides,
+        ),
         capture_output=True,
         text=True,
         timeout=60,

@@ -82,7 +82,9 @@ def test_it_will_not_start_production_without_a_secret_key():
 
 
 def test_it_will_not_start_production_without_allowed_hosts():
-    done = run_django("", DJANGO_SETTINGS_MODULE="coursesite.settings.production", SECRET_KEY=GOOD_KEY)
+    done = run_django(
+        "", DJANGO_SETTINGS_MODULE="coursesite.settings.production", SECRET_KEY=GOOD_KEY
+    )
     assert done.returncode != 0
     assert "ALLOWED_HOSTS must name" in done.stderr
 
