@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -34,12 +33,26 @@ STAFF_ROLES = [Role.INSTRUCTOR, Role.TA]
 
 def staff_courses(request: HttpRequest) -> QuerySet[Course]:
     """The courses the user may run from the panel."""
-    if request.user.is_superuser:  # type: ignore[union-attr]
+    if request.user.is_superuser:
         return Course.objects.all()
-    return Course.objects.filter(memberships__user=request.user, memberships__role__in=STAFF_ROLES)
+    return Course.objects.filter(
+        memberships__user_id=request.user.pk or 0, memberships__role__in=STAFF_ROLES
+    )
 
 
-class CourseScopedAdmin(admin.ModelAdmin):
+class ScopedChoices:
+    """Offers in a form's choices only the rows of the user's own courses."""
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        if field is not None and field.queryset is not None and not request.user.is_superuser:
+            field.queryset = scope_choices(field.queryset, request)
+        return field
+
+
+class CourseScopedAdmin(ScopedChoices, admin.ModelAdmin):
     """Shows only rows of the user's courses, and offers only those courses' rows in choices.
 
     ``course_path`` is the lookup from the model to its course.
@@ -49,22 +62,14 @@ class CourseScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)
-        if request.user.is_superuser:  # type: ignore[union-attr]
+        if request.user.is_superuser:
             return queryset
         return queryset.filter(**{f"{self.course_path}__in": staff_courses(request)})
 
-    def get_list_filter(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
         # The stock filter on a relation offers every row of the related table, which would show
         # staff the names of other courses and their categories.
         return [scoped_list_filter(self.model, spec) for spec in super().get_list_filter(request)]
-
-    def formfield_for_foreignkey(
-        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
-    ) -> ModelChoiceField | None:
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None and not request.user.is_superuser:  # type: ignore[union-attr]
-            field.queryset = scope_choices(field.queryset, request)
-        return field
 
 
 def scoped_list_filter(model: type[Model], spec: Any) -> Any:
@@ -85,16 +90,8 @@ def scope_choices(queryset: QuerySet[Any], request: HttpRequest) -> QuerySet[Any
     return queryset
 
 
-class CourseScopedInline(admin.TabularInline):
+class CourseScopedInline(ScopedChoices, admin.TabularInline):
     extra = 0
-
-    def formfield_for_foreignkey(
-        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
-    ) -> ModelChoiceField | None:
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None and not request.user.is_superuser:  # type: ignore[union-attr]
-            field.queryset = scope_choices(field.queryset, request)
-        return field
 
 
 class GracePolicyInline(admin.StackedInline):
@@ -109,7 +106,18 @@ class CategoryInline(CourseScopedInline):
 
 class ItemInline(CourseScopedInline):
     model = GradeItem
-    fields = ["slug", "title", "category", "max_points", "weight", "due_at", "released", "required_to_pass", "pass_mark", "uses_grace_days"]
+    fields = [
+        "slug",
+        "title",
+        "category",
+        "max_points",
+        "weight",
+        "due_at",
+        "released",
+        "required_to_pass",
+        "pass_mark",
+        "uses_grace_days",
+    ]
     show_change_link = True
 
 
@@ -138,17 +146,24 @@ class CourseAdmin(CourseScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # New courses come from a course file or from a site administrator.
-        return bool(request.user.is_superuser)  # type: ignore[union-attr]
+        return bool(request.user.is_superuser)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return bool(request.user.is_superuser)  # type: ignore[union-attr]
+        return bool(request.user.is_superuser)
 
 
 @admin.register(Membership)
 class MembershipAdmin(CourseScopedAdmin):
     list_display = ["user", "course", "role", "section", "sis_user_id", "sis_login_id"]
     list_filter = ["course", "role", "section"]
-    search_fields = ["user__username", "user__first_name", "user__last_name", "user__email", "sis_user_id", "sis_login_id"]
+    search_fields = [
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "user__email",
+        "sis_user_id",
+        "sis_login_id",
+    ]
     list_select_related = ["user", "course"]
     raw_id_fields = ["user"]
 
@@ -207,7 +222,16 @@ class GradeCategoryAdmin(CourseScopedAdmin):
 
 @admin.register(GradeItem)
 class GradeItemAdmin(CourseScopedAdmin):
-    list_display = ["title", "slug", "category", "max_points", "weight", "due_at", "released", "required_to_pass"]
+    list_display = [
+        "title",
+        "slug",
+        "category",
+        "max_points",
+        "weight",
+        "due_at",
+        "released",
+        "required_to_pass",
+    ]
     list_filter = ["course", "category", "released", "required_to_pass", "uses_grace_days"]
     search_fields = ["title", "slug"]
     list_select_related = ["category"]
@@ -219,7 +243,9 @@ class GracePolicyAdmin(CourseScopedAdmin):
 
 
 class ScoreForm(forms.ModelForm):
-    reason = forms.CharField(max_length=300, help_text="Why the score changes; kept in its history.")
+    reason = forms.CharField(
+        max_length=300, help_text="Why the score changes; kept in its history."
+    )
 
     class Meta:
         model = Score
@@ -233,7 +259,9 @@ class ScoreForm(forms.ModelForm):
         student = data.get("student") or getattr(self.instance, "student", None)
         if item is None or student is None:
             return data
-        score_check(item=item, student=student, points=data.get("points"), excused=bool(data.get("excused")))
+        score_check(
+            item=item, student=student, points=data.get("points"), excused=bool(data.get("excused"))
+        )
         return data
 
 
@@ -241,8 +269,17 @@ class ScoreChangeInline(admin.TabularInline):
     model = ScoreChange
     extra = 0
     can_delete = False
-    fields = ["changed_at", "changed_by", "old_points", "new_points", "old_excused", "new_excused", "source", "reason"]
-    readonly_fields = fields
+    readonly_fields = (
+        "changed_at",
+        "changed_by",
+        "old_points",
+        "new_points",
+        "old_excused",
+        "new_excused",
+        "source",
+        "reason",
+    )
+    fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
@@ -264,7 +301,9 @@ class ScoreAdmin(CourseScopedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Score | None = None) -> list[str]:
         return ["item", "student"] if obj else []
 
-    def save_model(self, request: HttpRequest, obj: Score, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Score, form: forms.ModelForm, change: bool
+    ) -> None:
         saved = score_record(
             item=obj.item,
             student=obj.student,
@@ -284,7 +323,15 @@ class ScoreAdmin(CourseScopedAdmin):
 @admin.register(ScoreChange)
 class ScoreChangeAdmin(CourseScopedAdmin):
     course_path = "score__item__course"
-    list_display = ["changed_at", "score", "old_points", "new_points", "changed_by", "source", "reason"]
+    list_display = [
+        "changed_at",
+        "score",
+        "old_points",
+        "new_points",
+        "changed_by",
+        "source",
+        "reason",
+    ]
     list_filter = ["score__item__course", "source"]
     search_fields = ["score__student__username", "reason"]
     list_select_related = ["score__item", "score__student", "changed_by"]
