@@ -41,9 +41,7 @@ def staff_access_grant(*, user: User) -> None:
         user.groups.add(group)
 
 
-def score_check(
-    *, item: GradeItem, student: User, points: Decimal | None, excused: bool
-) -> None:
+def score_check(*, item: GradeItem, student: User, points: Decimal | None, excused: bool) -> None:
     """Raise ``ValidationError`` unless these points may be recorded for this student."""
     if not Membership.objects.filter(
         course_id=item.course_id, user=student, role=Role.STUDENT
