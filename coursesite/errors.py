@@ -25,5 +25,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail)
     if isinstance(exc, ApplicationError):
-        return Response({"detail": exc.message, **exc.extra}, status=exc.status)
+        response = Response({"detail": exc.message, **exc.extra}, status=exc.status)
+        if "retry_after" in exc.extra:
+            response["Retry-After"] = str(exc.extra["retry_after"])
+        return response
     return exception_handler(exc, context)

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.http import Http404
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
@@ -49,6 +49,13 @@ def access_course(
     if ROLE_RANK[Role(membership.role)] < ROLE_RANK[Role(role)]:
         raise PermissionDenied(f"This needs the role {Role(role).label} in the course.")
     return membership.course, membership
+
+
+def request_user(request: Request) -> User:
+    """The authenticated caller of a view that requires authentication."""
+    if not isinstance(request.user, User):
+        raise NotAuthenticated
+    return request.user
 
 
 class CoursePermission(BasePermission):

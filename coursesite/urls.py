@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from coursesite.apis import CourseDetailApi, CourseListApi
 from coursesite.auth_apis import TokenObtainApi
 from coursesite.health import healthz
+from submissions.urls import api_urlpatterns as submissions_api
 
 admin.site.site_header = "coursesite instructor panel"
 admin.site.site_title = "coursesite"
@@ -14,6 +15,7 @@ api_v1 = [
     path("auth/token/", TokenObtainApi.as_view(), name="api-token"),
     path("courses/", CourseListApi.as_view(), name="api-courses"),
     path("courses/<slug:course_slug>/", CourseDetailApi.as_view(), name="api-course"),
+    *submissions_api,
 ]
 
 urlpatterns = [

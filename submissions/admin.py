@@ -1,7 +1,13 @@
-from django.contrib import admin
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 
 from coursesite.admin import CourseScopedAdmin
-from submissions.models import Assignment, Deliverable
+from submissions.models import Assignment, Deliverable, Extension, Submission
+from submissions.services import extension_grant, extension_revoke, submission_activate
 
 
 @admin.register(Assignment)
@@ -20,3 +26,85 @@ class DeliverableAdmin(CourseScopedAdmin):
     list_filter = ["item__course"]
     search_fields = ["item__title", "item__slug"]
     list_select_related = ["item"]
+
+
+@admin.register(Submission)
+class SubmissionAdmin(CourseScopedAdmin):
+    """Hand-ins are read here, never edited: an upload is what the student sent."""
+
+    course_path = "item__course"
+    list_display = ["item", "student", "group", "submitted_at", "filename", "size", "active"]
+    list_filter = ["item__course", "item", "active", "kind"]
+    search_fields = ["student__username", "student__last_name", "group__name", "sha256", "filename"]
+    list_select_related = ["item", "student", "group"]
+    date_hierarchy = "submitted_at"
+    actions = ["activate"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    @admin.action(description="Make the selected hand-ins the active ones")
+    def activate(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        for submission in queryset:
+            submission_activate(submission=submission)
+        self.message_user(
+            request, f"{queryset.count()} hand-in(s) are now active.", messages.SUCCESS
+        )
+
+
+class ExtensionForm(forms.ModelForm):
+    class Meta:
+        model = Extension
+        fields = ["item", "student", "group", "due_at", "reason"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("student")) == bool(data.get("group")):
+            raise forms.ValidationError("Name either a student or a project group.")
+        return data
+
+
+@admin.register(Extension)
+class ExtensionAdmin(CourseScopedAdmin):
+    """Granting goes through ``extension_grant``, which revokes any earlier extension for the
+    same student and item; revoking keeps the row, so the history stays."""
+
+    course_path = "item__course"
+    form = ExtensionForm
+    list_display = ["item", "student", "group", "due_at", "reason", "granted_by", "revoked_at"]
+    list_filter = ["item__course", "item", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["student__username", "student__last_name", "group__name", "reason"]
+    list_select_related = ["item", "student", "group", "granted_by"]
+    raw_id_fields = ["student"]
+    actions = ["revoke"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: Extension, form: forms.ModelForm, change: bool
+    ) -> None:
+        saved = extension_grant(
+            item=form.cleaned_data["item"],
+            student=form.cleaned_data.get("student"),
+            group=form.cleaned_data.get("group"),
+            due_at=form.cleaned_data["due_at"],
+            reason=form.cleaned_data["reason"],
+            granted_by=request.user,  # type: ignore[arg-type]
+        )
+        obj.pk = saved.pk
+
+    @admin.action(description="Revoke the selected extensions")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Extension]) -> None:
+        for extension in queryset.filter(revoked_at__isnull=True):
+            extension_revoke(extension=extension, revoked_by=request.user)  # type: ignore[arg-type]
+        self.message_user(request, "Revoked; lateness is judged against the due dates again.")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from coursesite.models import GradeItem
+from coursesite.models import GradeItem, ProjectGroup
 
 MEGABYTE = 1024 * 1024
 
@@ -56,3 +57,116 @@ class Deliverable(models.Model):
 
     def __str__(self) -> str:
         return str(self.item)
+
+
+class HandInKind(models.TextChoices):
+    ZIP = "zip", "zip archive"
+    TAR_GZ = "tar.gz", "tar.gz archive"
+    FILE = "file", "single file"
+
+
+class Submission(models.Model):
+    """One upload of an assignment by a student, or of a deliverable by a project group.
+
+    The latest upload is active unless an earlier one is activated; lateness is judged on the
+    active one. The file is stored once per content, under its sha256.
+    """
+
+    item = models.ForeignKey(GradeItem, on_delete=models.PROTECT, related_name="submissions")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="submissions",
+    )
+    group = models.ForeignKey(
+        ProjectGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="submissions"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(db_index=True)
+    file = models.FileField(max_length=200)
+    filename = models.CharField(max_length=255, help_text="The name the file was uploaded with.")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=8, choices=HandInKind.choices)
+    entries = models.JSONField(default=list, help_text="The files in the hand-in: name and size.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(student__isnull=False, group__isnull=True)
+                | models.Q(student__isnull=True, group__isnull=False),
+                name="submission_by_student_or_group",
+            ),
+            models.UniqueConstraint(
+                fields=["item", "student"],
+                condition=models.Q(active=True),
+                name="one_active_per_student",
+            ),
+            models.UniqueConstraint(
+                fields=["item", "group"],
+                condition=models.Q(active=True),
+                name="one_active_per_group",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["item", "student", "active"]),
+            models.Index(fields=["sha256"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} by {self.student or self.group} at {self.submitted_at:%Y-%m-%d %H:%M}"
+
+
+class Extension(models.Model):
+    """A new due date for one student (or one project group) on one item."""
+
+    item = models.ForeignKey(GradeItem, on_delete=models.CASCADE, related_name="extensions")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="extensions",
+    )
+    group = models.ForeignKey(
+        ProjectGroup, on_delete=models.CASCADE, null=True, blank=True, related_name="extensions"
+    )
+    due_at = models.DateTimeField()
+    reason = models.CharField(max_length=300)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField()
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(student__isnull=False, group__isnull=True)
+                | models.Q(student__isnull=True, group__isnull=False),
+                name="extension_for_student_or_group",
+            ),
+            models.UniqueConstraint(
+                fields=["item", "student"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_live_extension_per_student",
+            ),
+            models.UniqueConstraint(
+                fields=["item", "group"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_live_extension_per_group",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} for {self.student or self.group} until {self.due_at:%Y-%m-%d %H:%M}"

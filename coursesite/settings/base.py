@@ -29,6 +29,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "coursesite.middleware.BodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -74,6 +75,15 @@ STATIC_URL = "static/"
 STATIC_ROOT = env_path("STATIC_ROOT", VAR_DIR / "static")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
+
+# Uploads: no request body over this size is read at all; every uploaded file goes to a
+# temporary file (never memory) and is checked there before it is stored.
+MAX_REQUEST_BYTES = env_int("MAX_UPLOAD_MB", 110, minimum=1) * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+HANDIN_MAX_FILES = env_int("HANDIN_MAX_FILES", 200, minimum=1)
+HANDIN_MAX_UNPACKED_BYTES = env_int("HANDIN_MAX_UNPACKED_MB", 200, minimum=1) * 1024 * 1024
+SUBMISSIONS_PER_HOUR = env_int("SUBMISSIONS_PER_HOUR", 30, minimum=1)
+STUDENT_STORAGE_QUOTA_BYTES = env_int("STUDENT_STORAGE_QUOTA_MB", 500, minimum=1) * 1024 * 1024
 
 REDIS_URL = env_str("REDIS_URL") or None
 if REDIS_URL:

@@ -1,0 +1,378 @@
+"""The hand-in API: uploads, a student's submissions, activating one, grace days, extensions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from coursesite.errors import ApplicationError
+from coursesite.models import Course, GroupMembership, Membership, ProjectGroup, Role
+from coursesite.permissions import CoursePermission, request_user
+from submissions import grace
+from submissions.models import Assignment, Deliverable, Extension, Submission
+from submissions.permissions import (
+    HandInItem,
+    access_handin_item,
+    access_submission,
+    is_staff_member,
+)
+from submissions.selectors import grace_ledger, group_of, submissions_of
+from submissions.services import (
+    extension_grant,
+    extension_revoke,
+    submission_activate,
+    submission_create,
+)
+
+
+class LatenessSerializer(serializers.Serializer[Any]):
+    student = serializers.CharField()
+    due_at = serializers.DateTimeField(help_text="The due date that applies, extension included.")
+    late_by_seconds = serializers.IntegerField()
+    days_late = serializers.IntegerField()
+    grace_days_used = serializers.IntegerField()
+    penalty_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    pool_left = serializers.IntegerField(help_text="Grace days left after this item.")
+
+
+def lateness_row(username: str, lateness: grace.Lateness) -> dict[str, Any]:
+    return {
+        "student": username,
+        "due_at": lateness.due_at,
+        "late_by_seconds": int(lateness.late_by.total_seconds()),
+        "days_late": lateness.days_late,
+        "grace_days_used": lateness.grace_days_used,
+        "penalty_percent": lateness.penalty_percent,
+        "pool_left": lateness.pool_left,
+    }
+
+
+class SubmissionSerializer(serializers.ModelSerializer[Submission]):
+    item = serializers.SlugRelatedField(slug_field="slug", read_only=True)  # type: ignore[var-annotated]
+    student = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)  # type: ignore[var-annotated]
+    group = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)  # type: ignore[var-annotated]
+    submitted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)  # type: ignore[var-annotated]
+    lateness = LatenessSerializer(
+        many=True,
+        source="lateness_rows",
+        read_only=True,
+        help_text="For the active hand-in: how late it is for each student it counts for.",
+    )
+
+    class Meta:
+        model = Submission
+        fields = [
+            "id", "item", "student", "group", "submitted_by", "submitted_at", "filename", "sha256",
+            "size", "kind", "entries", "active", "lateness",
+        ]  # fmt: skip
+
+
+def with_lateness(
+    submissions: list[Submission], course: Course, viewer: User, staff: bool
+) -> list[Submission]:
+    """Attach to each active submission the lateness of the students it counts for; a student
+    sees only their own."""
+    ledger = grace_ledger(course=course)
+    usernames = dict(
+        Membership.objects.filter(course=course, role=Role.STUDENT).values_list(
+            "user_id", "user__username"
+        )
+    )
+    group_ids = {s.group_id for s in submissions if s.group_id}
+    members: dict[int, list[int]] = {}
+    for group_id, student_id in GroupMembership.objects.filter(group_id__in=group_ids).values_list(
+        "group_id", "student_id"
+    ):
+        members.setdefault(group_id, []).append(student_id)
+    for submission in submissions:
+        students = (
+            [submission.student_id]
+            if submission.student_id
+            else members.get(submission.group_id or 0, [])
+        )
+        rows = []
+        if submission.active:
+            for student in students:
+                lateness = ledger.lateness.get((student, submission.item_id))
+                if lateness and (staff or student == viewer.pk):
+                    rows.append(lateness_row(usernames.get(student, ""), lateness))
+        submission.lateness_rows = rows  # type: ignore[attr-defined]
+    return submissions
+
+
+def serialize(submissions: list[Submission], course: Course, viewer: User, staff: bool) -> Any:
+    with timezone.override(course.tz):
+        return SubmissionSerializer(
+            with_lateness(submissions, course, viewer, staff), many=True
+        ).data
+
+
+class HandInSubmissionsApi(APIView):
+    """GET: the caller's own hand-ins for the item (staff: everyone's). POST: hand in a file."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser]
+    kind: type[HandInItem] = Assignment
+
+    @extend_schema(responses=SubmissionSerializer(many=True))
+    def get(self, request: Request, course_slug: str, pk: int) -> Response:
+        user = request_user(request)
+        course, membership, handin = access_handin_item(user, course_slug, self.kind, pk)
+        staff = is_staff_member(membership)
+        if staff:
+            rows = list(handin.item.submissions.select_related("student", "group", "submitted_by"))
+        else:
+            owner = self._own(course, user, handin)
+            rows = list(submissions_of(item=handin.item, **owner)) if owner else []
+        return Response(serialize(rows, course, user, staff))
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "student": {
+                        "type": "string",
+                        "description": "staff only: hand in for this student",
+                    },
+                },
+                "required": ["file"],
+            }
+        },
+        responses={201: SubmissionSerializer},
+    )
+    def post(self, request: Request, course_slug: str, pk: int) -> Response:
+        user = request_user(request)
+        course, membership, handin = access_handin_item(user, course_slug, self.kind, pk)
+        staff = is_staff_member(membership)
+        owner = self._owner_for_upload(course, request, handin, staff)
+        item = handin.item
+        if not handin.handin_files:
+            raise ApplicationError(f"{item} is not handed in as a file.")
+        if not staff and item.opens_at and timezone.now() < item.opens_at:
+            opens = timezone.localtime(item.opens_at, course.tz).strftime("%Y-%m-%d %H:%M")
+            raise ApplicationError(f"{item} opens for hand-ins at {opens} ({course.time_zone}).")
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ApplicationError("Attach the hand-in as the form field 'file'.")
+        submission = submission_create(
+            item=item,
+            handin_files=list(handin.handin_files),
+            max_bytes=handin.max_archive_bytes,
+            submitted_by=user,
+            upload=upload,
+            **owner,
+        )
+        data = serialize([submission], course, user, staff)[0]
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def _own(self, course: Course, user: User, handin: HandInItem) -> dict[str, Any] | None:
+        if isinstance(handin, Assignment):
+            return {"student": user}
+        group = group_of(course=course, student=user)
+        return {"group": group} if group else None
+
+    def _owner_for_upload(
+        self, course: Course, request: Request, handin: HandInItem, staff: bool
+    ) -> dict[str, Any]:
+        username = request.POST.get("student", "")
+        if not staff:
+            if username and username != request_user(request).username:
+                raise Http404  # a student hands in only for themselves
+            owner = self._own(course, request_user(request), handin)
+            if owner is None:
+                raise ApplicationError(
+                    "Join a project group before handing in a group deliverable."
+                )
+            return owner
+        student = (
+            Membership.objects.filter(course=course, role=Role.STUDENT, user__username=username)
+            .select_related("user")
+            .first()
+        )
+        if student is None:
+            raise ApplicationError("Name the student to hand in for in the form field 'student'.")
+        owner = self._own(course, student.user, handin)
+        if owner is None:
+            raise ApplicationError(f"{username} is in no project group.")
+        return owner
+
+
+class DeliverableSubmissionsApi(HandInSubmissionsApi):
+    kind = Deliverable
+
+
+class SubmissionApi(APIView):
+    """One submission with its lateness."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=SubmissionSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        submission, staff = access_submission(request_user(request), pk)
+        return Response(
+            serialize([submission], submission.item.course, request_user(request), staff)[0]
+        )
+
+
+class SubmissionActivateApi(APIView):
+    """Make an earlier hand-in the one that is graded and judged for lateness."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=SubmissionSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        submission, staff = access_submission(request_user(request), pk)
+        submission_activate(submission=submission)
+        return Response(
+            serialize([submission], submission.item.course, request_user(request), staff)[0]
+        )
+
+
+class ItemLatenessSerializer(LatenessSerializer):
+    item = serializers.CharField()
+
+
+class StudentGraceSerializer(serializers.Serializer[Any]):
+    student = serializers.CharField()
+    pool_left = serializers.IntegerField()
+    items = ItemLatenessSerializer(many=True)
+
+
+class GraceDaysApi(APIView):
+    """Every student's grace days left and lateness per item (staff), or the caller's own."""
+
+    permission_classes = [IsAuthenticated, CoursePermission]
+
+    @extend_schema(responses=StudentGraceSerializer(many=True))
+    def get(self, request: Request, course_slug: str) -> Response:
+        course: Course = request.course  # type: ignore[attr-defined]
+        ledger = grace_ledger(course=course)
+        students = Membership.objects.filter(course=course, role=Role.STUDENT).order_by(
+            "user__username"
+        )
+        if not is_staff_member(request.membership):  # type: ignore[attr-defined]
+            students = students.filter(user=request_user(request))
+        slugs = dict(course.items.values_list("pk", "slug"))
+        rows = []
+        for student_id, username in students.values_list("user_id", "user__username"):
+            items = [
+                {"item": slugs[int(item)], **lateness_row(username, lateness)}  # type: ignore[call-overload]
+                for (student, item), lateness in ledger.lateness.items()
+                if student == student_id
+            ]
+            rows.append(
+                {"student": username, "pool_left": ledger.pool_left[student_id], "items": items}
+            )
+        with timezone.override(course.tz):
+            return Response(StudentGraceSerializer(rows, many=True).data)
+
+
+class ExtensionSerializer(serializers.ModelSerializer[Extension]):
+    item = serializers.SlugRelatedField(slug_field="slug", read_only=True)  # type: ignore[var-annotated]
+    student = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)  # type: ignore[var-annotated]
+    group = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)  # type: ignore[var-annotated]
+    granted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)  # type: ignore[var-annotated]
+    revoked_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )  # type: ignore[var-annotated]
+
+    class Meta:
+        model = Extension
+        fields = [
+            "id", "item", "student", "group", "due_at", "reason", "granted_by", "granted_at",
+            "revoked_by", "revoked_at",
+        ]  # fmt: skip
+
+
+class ExtensionGrantSerializer(serializers.Serializer[Any]):
+    item = serializers.SlugField(help_text="The item's slug.")
+    student = serializers.CharField(required=False, help_text="A student's user name ...")
+    group = serializers.CharField(required=False, help_text="... or a project group's name.")
+    due_at = serializers.DateTimeField(
+        help_text="The new due date; without an offset, in the course's time."
+    )
+    reason = serializers.CharField(max_length=300)
+
+
+class ExtensionsApi(APIView):
+    """Staff list the course's extensions (revoked ones too) and grant new ones."""
+
+    permission_classes = [IsAuthenticated, CoursePermission]
+    required_role = write_role = Role.TA
+
+    @extend_schema(responses=ExtensionSerializer(many=True))
+    def get(self, request: Request, course_slug: str) -> Response:
+        course: Course = request.course  # type: ignore[attr-defined]
+        extensions = Extension.objects.filter(item__course=course).select_related(
+            "item", "student", "group", "granted_by", "revoked_by"
+        )
+        with timezone.override(course.tz):
+            return Response(ExtensionSerializer(extensions, many=True).data)
+
+    @extend_schema(request=ExtensionGrantSerializer, responses={201: ExtensionSerializer})
+    def post(self, request: Request, course_slug: str) -> Response:
+        course: Course = request.course  # type: ignore[attr-defined]
+        with timezone.override(course.tz):
+            given = ExtensionGrantSerializer(data=request.data)
+            given.is_valid(raise_exception=True)
+            data = given.validated_data
+            item = course.items.filter(slug=data["item"]).first()
+            if item is None:
+                raise ApplicationError(f"The course has no item {data['item']!r}.")
+            owner = self._owner(course, data)
+            extension = extension_grant(
+                item=item,
+                due_at=data["due_at"],
+                reason=data["reason"],
+                granted_by=request_user(request),
+                **owner,
+            )
+            return Response(ExtensionSerializer(extension).data, status=status.HTTP_201_CREATED)
+
+    def _owner(self, course: Course, data: dict[str, Any]) -> dict[str, Any]:
+        if bool(data.get("student")) == bool(data.get("group")):
+            raise ApplicationError("Name either a student or a project group.")
+        if data.get("student"):
+            membership = (
+                Membership.objects.filter(
+                    course=course, role=Role.STUDENT, user__username=data["student"]
+                )
+                .select_related("user")
+                .first()
+            )
+            if membership is None:
+                raise ApplicationError(f"{data['student']!r} is not a student of the course.")
+            return {"student": membership.user}
+        group = ProjectGroup.objects.filter(course=course, name=data["group"]).first()
+        if group is None:
+            raise ApplicationError(f"The course has no project group {data['group']!r}.")
+        return {"group": group}
+
+
+class ExtensionApi(APIView):
+    """DELETE revokes an extension: lateness is judged against the item's own due date again."""
+
+    permission_classes = [IsAuthenticated, CoursePermission]
+    required_role = write_role = Role.TA
+
+    @extend_schema(responses=ExtensionSerializer)
+    def delete(self, request: Request, course_slug: str, pk: int) -> Response:
+        course: Course = request.course  # type: ignore[attr-defined]
+        extension = Extension.objects.filter(pk=pk, item__course=course).first()
+        if extension is None:
+            raise Http404
+        extension_revoke(extension=extension, revoked_by=request_user(request))
+        with timezone.override(course.tz):
+            return Response(ExtensionSerializer(extension).data)

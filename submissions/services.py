@@ -1,0 +1,203 @@
+"""Writes of hand-ins: uploads, activating an earlier upload, extensions."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from coursesite.errors import ApplicationError
+from coursesite.models import GradeItem, ProjectGroup
+from grading.archives import ArchiveError, ArchiveLimits, handin_check
+from submissions.models import Extension, Submission
+
+HOUR = timedelta(hours=1)
+
+
+class TooManySubmissions(ApplicationError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"You have handed in {settings.SUBMISSIONS_PER_HOUR} times in the last hour; "
+            f"try again in {math.ceil(retry_after / 60)} minutes.",
+            status=429,
+            extra={"retry_after": retry_after},
+        )
+        self.retry_after = retry_after
+
+
+def _check_rate(*, submitted_by: User, now: datetime) -> None:
+    recent = list(
+        Submission.objects.filter(submitted_by=submitted_by, submitted_at__gt=now - HOUR)
+        .order_by("submitted_at")
+        .values_list("submitted_at", flat=True)[: settings.SUBMISSIONS_PER_HOUR]
+    )
+    if len(recent) >= settings.SUBMISSIONS_PER_HOUR:
+        raise TooManySubmissions(
+            retry_after=max(1, math.ceil((recent[0] + HOUR - now).total_seconds()))
+        )
+
+
+def _check_quota(
+    *, item: GradeItem, student: User | None, group: ProjectGroup | None, size: int
+) -> None:
+    owner = {"student": student} if student else {"group": group}
+    used = (
+        Submission.objects.filter(item__course_id=item.course_id, **owner).aggregate(
+            total=Sum("size")
+        )["total"]
+        or 0
+    )
+    quota = settings.STUDENT_STORAGE_QUOTA_BYTES
+    if used + size > quota:
+        raise ApplicationError(
+            f"This upload would take your hand-ins in this course over the storage quota of "
+            f"{quota // (1024 * 1024)} MB ({used // (1024 * 1024)} MB used)."
+        )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _store_once(path: Path, sha256: str) -> tuple[str, bool]:
+    """Store the upload under its sha256 unless that content is stored already."""
+    name = f"handins/{sha256[:2]}/{sha256}"
+    if default_storage.exists(name):
+        return name, False
+    with path.open("rb") as stream:
+        stored = default_storage.save(name, File(stream, name=sha256))
+    return stored, True
+
+
+def submission_create(
+    *,
+    item: GradeItem,
+    handin_files: list[str],
+    max_bytes: int,
+    student: User | None = None,
+    group: ProjectGroup | None = None,
+    submitted_by: User,
+    upload: UploadedFile,
+) -> Submission:
+    """Check an upload, store it once, and make it the active hand-in of its student or group.
+
+    The caller has checked that ``submitted_by`` may hand in for ``student`` or ``group``.
+    Every check runs before anything is stored; a refused upload leaves no file and no row.
+    """
+    now = timezone.now()
+    _check_rate(submitted_by=submitted_by, now=now)
+    temporary = Path(upload.temporary_file_path())  # type: ignore[attr-defined]
+    limits = ArchiveLimits(
+        max_upload_bytes=max_bytes,
+        max_entries=settings.HANDIN_MAX_FILES,
+        max_total_bytes=settings.HANDIN_MAX_UNPACKED_BYTES,
+    )
+    try:
+        checked = handin_check(
+            path=temporary, filename=upload.name or "", required_files=handin_files, limits=limits
+        )
+    except ArchiveError as error:
+        raise ApplicationError(error.message) from None
+    _check_quota(item=item, student=student, group=group, size=checked.size)
+    sha256 = _sha256(temporary)
+    stored, new = _store_once(temporary, sha256)
+    try:
+        with transaction.atomic():
+            owner = {"student": student} if student else {"group": group}
+            Submission.objects.select_for_update().filter(item=item, active=True, **owner).update(
+                active=False
+            )
+            submission = Submission(
+                item=item,
+                submitted_by=submitted_by,
+                submitted_at=now,
+                file=stored,
+                filename=Path(upload.name or "upload").name[:255],
+                sha256=sha256,
+                size=checked.size,
+                kind=checked.kind,
+                entries=[asdict(entry) for entry in checked.entries],
+                active=True,
+                **owner,
+            )
+            submission.full_clean()
+            submission.save()
+    except BaseException:
+        if new:
+            default_storage.delete(stored)
+        raise
+    return submission
+
+
+@transaction.atomic
+def submission_activate(*, submission: Submission) -> Submission:
+    """Make an earlier hand-in the one that is graded and judged for lateness."""
+    owner = (
+        {"student": submission.student} if submission.student_id else {"group": submission.group}
+    )
+    Submission.objects.select_for_update().filter(
+        item=submission.item, active=True, **owner
+    ).exclude(pk=submission.pk).update(active=False)
+    if not submission.active:
+        submission.active = True
+        submission.save(update_fields=["active"])
+    return submission
+
+
+@transaction.atomic
+def extension_grant(
+    *,
+    item: GradeItem,
+    student: User | None = None,
+    group: ProjectGroup | None = None,
+    due_at: datetime,
+    reason: str,
+    granted_by: User,
+) -> Extension:
+    """Give a student or a group a new due date for an item, replacing any extension they had."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the extension is granted."})
+    if timezone.is_naive(due_at):
+        raise ValidationError({"due_at": "Give the new due date with its time zone."})
+    if item.due_at is None:
+        raise ValidationError({"item": f"{item} has no due date to extend."})
+    now = timezone.now()
+    owner = {"student": student} if student else {"group": group}
+    Extension.objects.select_for_update().filter(
+        item=item, revoked_at__isnull=True, **owner
+    ).update(revoked_at=now, revoked_by=granted_by)
+    extension = Extension(
+        item=item,
+        due_at=due_at,
+        reason=reason.strip(),
+        granted_by=granted_by,
+        granted_at=now,
+        **owner,
+    )
+    extension.full_clean()
+    extension.save()
+    return extension
+
+
+def extension_revoke(*, extension: Extension, revoked_by: User) -> Extension:
+    """Take an extension back; lateness is judged against the item's own due date again."""
+    if extension.revoked_at is None:
+        extension.revoked_at, extension.revoked_by = timezone.now(), revoked_by
+        extension.save(update_fields=["revoked_at", "revoked_by"])
+    return extension

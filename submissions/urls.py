@@ -1,0 +1,37 @@
+from django.urls import path
+
+from submissions.apis import (
+    DeliverableSubmissionsApi,
+    ExtensionApi,
+    ExtensionsApi,
+    GraceDaysApi,
+    HandInSubmissionsApi,
+    SubmissionActivateApi,
+    SubmissionApi,
+)
+
+api_urlpatterns = [
+    path(
+        "courses/<slug:course_slug>/assignments/<int:pk>/submissions/",
+        HandInSubmissionsApi.as_view(),
+        name="api-assignment-submissions",
+    ),
+    path(
+        "courses/<slug:course_slug>/deliverables/<int:pk>/submissions/",
+        DeliverableSubmissionsApi.as_view(),
+        name="api-deliverable-submissions",
+    ),
+    path("courses/<slug:course_slug>/grace-days/", GraceDaysApi.as_view(), name="api-grace-days"),
+    path("courses/<slug:course_slug>/extensions/", ExtensionsApi.as_view(), name="api-extensions"),
+    path(
+        "courses/<slug:course_slug>/extensions/<int:pk>/",
+        ExtensionApi.as_view(),
+        name="api-extension",
+    ),
+    path("submissions/<int:pk>/", SubmissionApi.as_view(), name="api-submission"),
+    path(
+        "submissions/<int:pk>/activate/",
+        SubmissionActivateApi.as_view(),
+        name="api-submission-activate",
+    ),
+]

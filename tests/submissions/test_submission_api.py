@@ -1,0 +1,189 @@
+"""Handing in through the API: storage, activation, lateness, access, limits."""
+
+import os
+from datetime import timedelta
+
+from django.utils import timezone
+
+from submissions.models import Submission
+from tests.submissions.conftest import stored_files, zip_of
+
+MLP = zip_of({"mlp.py": b"import numpy as np\n"})
+
+
+def test_it_stores_an_upload_once_under_its_sha256_and_makes_it_active(handins):
+    answer = handins.upload(handins.personas.carol, MLP)
+    assert answer.status_code == 201, answer.json()
+    body = answer.json()
+    assert body["active"] is True
+    assert body["entries"] == [{"name": "mlp.py", "size": 19}]
+    assert [path.name for path in stored_files()] == [body["sha256"]]
+    assert handins.upload(handins.personas.carol, MLP).status_code == 201
+    assert len(stored_files()) == 1
+
+
+def test_it_makes_the_latest_upload_active_until_an_earlier_one_is_activated(handins):
+    carol = handins.personas.carol
+    first = handins.upload(carol, MLP).json()
+    second = handins.upload(carol, zip_of({"mlp.py": b"# v2\n"})).json()
+    assert list(Submission.objects.filter(active=True).values_list("pk", flat=True)) == [
+        second["id"]
+    ]
+    answer = handins.personas.client(carol).post(f"/api/v1/submissions/{first['id']}/activate/")
+    assert answer.status_code == 200
+    assert list(Submission.objects.filter(active=True).values_list("pk", flat=True)) == [
+        first["id"]
+    ]
+
+
+def test_it_accepts_a_single_file_for_a_one_file_assignment(handins):
+    answer = handins.upload(handins.personas.carol, b"import numpy\n", name="mlp.py")
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["kind"] == "file"
+
+
+def test_it_reports_an_on_time_hand_in_with_the_full_pool(handins):
+    lateness = handins.upload(handins.personas.carol, MLP).json()["lateness"]
+    assert [
+        (r["student"], r["days_late"], r["grace_days_used"], r["pool_left"]) for r in lateness
+    ] == [("carol", 0, 0, 7)]
+
+
+def test_it_counts_grace_days_for_a_late_hand_in(handins):
+    item = handins.assignment.item
+    item.due_at = timezone.now() - timedelta(days=1, hours=2)
+    item.save()
+    row = handins.upload(handins.personas.carol, MLP).json()["lateness"][0]
+    assert (row["days_late"], row["grace_days_used"], row["pool_left"]) == (2, 2, 5)
+
+
+def test_it_recomputes_lateness_when_an_extension_is_granted_and_revoked(handins):
+    personas = handins.personas
+    item = handins.assignment.item
+    item.due_at = timezone.now() - timedelta(hours=5)
+    item.save()
+    submission = handins.upload(personas.carol, MLP).json()
+    assert submission["lateness"][0]["grace_days_used"] == 1
+    granted = personas.client(personas.bob).post(
+        f"/api/v1/courses/{personas.course.slug}/extensions/",
+        {"item": "a1", "student": "carol", "reason": "ill",
+         "due_at": (timezone.now() + timedelta(days=1)).isoformat()},
+        format="json",
+    )  # fmt: skip
+    assert granted.status_code == 201, granted.json()
+    read = personas.client(personas.carol).get(f"/api/v1/submissions/{submission['id']}/").json()
+    assert (read["lateness"][0]["days_late"], read["lateness"][0]["pool_left"]) == (0, 7)
+    revoked = personas.client(personas.bob).delete(
+        f"/api/v1/courses/{personas.course.slug}/extensions/{granted.json()['id']}/"
+    )
+    assert revoked.status_code == 200
+    read = personas.client(personas.carol).get(f"/api/v1/submissions/{submission['id']}/").json()
+    assert (read["lateness"][0]["days_late"], read["lateness"][0]["pool_left"]) == (1, 6)
+
+
+def test_it_recomputes_lateness_when_the_due_date_moves_after_the_hand_in(handins):
+    submission = handins.upload(handins.personas.carol, MLP).json()
+    item = handins.assignment.item
+    item.due_at = timezone.now() - timedelta(days=3, minutes=1)
+    item.save()
+    read = handins.personas.client(handins.personas.carol).get(
+        f"/api/v1/submissions/{submission['id']}/"
+    )
+    assert read.json()["lateness"][0]["days_late"] == 4
+
+
+def test_it_refuses_a_student_handing_in_for_another_student(handins):
+    answer = handins.upload(handins.personas.carol, MLP, student="erin")
+    assert answer.status_code == 404
+    assert not Submission.objects.exists()
+    assert stored_files() == []
+
+
+def test_it_hides_a_students_submissions_from_other_students(handins):
+    submission = handins.upload(handins.personas.carol, MLP).json()
+    erin = handins.personas.client(handins.erin)
+    assert erin.get(f"/api/v1/submissions/{submission['id']}/").status_code == 404
+    assert erin.post(f"/api/v1/submissions/{submission['id']}/activate/").status_code == 404
+    url = handins.url()
+    assert erin.get(url).json() == []
+    dave = handins.personas.client(handins.personas.dave)
+    assert dave.get(url).status_code == 404
+    assert dave.get(f"/api/v1/submissions/{submission['id']}/").status_code == 404
+
+
+def test_it_shows_staff_every_students_submissions_and_lets_them_hand_in_for_one(handins):
+    personas = handins.personas
+    handins.upload(personas.carol, MLP)
+    assert handins.upload(personas.bob, MLP, student="erin").status_code == 201
+    url = f"/api/v1/courses/{personas.course.slug}/assignments/{handins.assignment.pk}/submissions/"
+    listed = personas.client(personas.bob).get(url).json()
+    assert sorted(s["student"] for s in listed) == ["carol", "erin"]
+    assert {s["submitted_by"] for s in listed} == {"carol", "bob"}
+
+
+def test_it_takes_a_deliverable_from_a_group_and_shows_it_to_every_member(handins):
+    pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    answer = handins.upload(handins.personas.carol, pdf, name="proposal.pdf", kind="deliverables")
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["group"] == "Group 1"
+    url = handins.url("deliverables")
+    seen = handins.personas.client(handins.erin).get(url).json()
+    assert [s["id"] for s in seen] == [answer.json()["id"]]
+    assert [r["student"] for r in seen[0]["lateness"]] == ["erin"]
+
+
+def test_it_asks_a_student_without_a_group_to_join_one(handins):
+    from tests.conftest import make_member
+
+    frank = make_member(handins.personas.course, "frank", "student")
+    answer = handins.upload(frank, b"%PDF-1.4\n", name="proposal.pdf", kind="deliverables")
+    assert answer.status_code == 400
+    assert "Join a project group" in answer.json()["detail"]
+
+
+def test_it_limits_hand_ins_per_hour_with_retry_after(handins, settings):
+    settings.SUBMISSIONS_PER_HOUR = 2
+    assert handins.upload(handins.personas.carol, MLP).status_code == 201
+    assert handins.upload(handins.personas.carol, MLP).status_code == 201
+    answer = handins.upload(handins.personas.carol, zip_of({"mlp.py": b"# three\n"}))
+    assert answer.status_code == 429
+    assert 3500 <= int(answer["Retry-After"]) <= 3600
+    assert Submission.objects.count() == 2
+
+
+def test_it_refuses_an_upload_over_the_storage_quota(handins, settings):
+    settings.STUDENT_STORAGE_QUOTA_BYTES = 400
+    assert handins.upload(handins.personas.carol, MLP).status_code == 201
+    answer = handins.upload(handins.personas.carol, zip_of({"mlp.py": bytes(range(256))}))
+    assert answer.status_code == 400
+    assert "storage quota" in answer.json()["detail"]
+    assert Submission.objects.count() == 1
+    assert len(stored_files()) == 1
+
+
+def test_it_refuses_a_request_body_over_the_cap_before_reading_it(handins, settings):
+    settings.MAX_REQUEST_BYTES = 10_000
+    answer = handins.upload(handins.personas.carol, zip_of({"mlp.py": os.urandom(20_000)}))
+    assert answer.status_code == 413
+    assert "larger than" in answer.json()["detail"]
+    assert not Submission.objects.exists()
+    assert stored_files() == []
+
+
+def test_it_refuses_an_upload_without_a_file(handins):
+    url = handins.url()
+    answer = handins.personas.client(handins.personas.carol).post(url, {}, format="multipart")
+    assert answer.status_code == 400
+    assert "form field 'file'" in answer.json()["detail"]
+
+
+def test_it_shows_staff_the_grace_days_of_every_student_and_a_student_only_theirs(handins):
+    item = handins.assignment.item
+    item.due_at = timezone.now() - timedelta(hours=30)
+    item.save()
+    handins.upload(handins.personas.carol, MLP)
+    url = f"/api/v1/courses/{handins.personas.course.slug}/grace-days/"
+    table = handins.personas.client(handins.personas.alice).get(url).json()
+    assert [(row["student"], row["pool_left"]) for row in table] == [("carol", 5), ("erin", 7)]
+    own = handins.personas.client(handins.erin).get(url).json()
+    assert [row["student"] for row in own] == ["erin"]
