@@ -19,7 +19,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from coursesite.errors import ApplicationError
-from coursesite.models import GradeItem, ProjectGroup
+from coursesite.models import GradeItem, Membership, ProjectGroup, Role
 from grading.archives import ArchiveError, ArchiveLimits, handin_check
 from submissions.models import Extension, Submission
 
@@ -177,6 +177,12 @@ def extension_grant(
         raise ValidationError({"due_at": "Give the new due date with its time zone."})
     if item.due_at is None:
         raise ValidationError({"item": f"{item} has no due date to extend."})
+    if student is not None and not Membership.objects.filter(
+        course_id=item.course_id, user=student, role=Role.STUDENT
+    ).exists():
+        raise ValidationError({"student": f"{student} is not a student of {item.course}."})
+    if group is not None and group.course_id != item.course_id:
+        raise ValidationError({"group": f"{group} is a group of another course."})
     now = timezone.now()
     owner = {"student": student} if student else {"group": group}
     Extension.objects.select_for_update().filter(
