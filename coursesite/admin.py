@@ -17,6 +17,7 @@ from coursesite.models import (
     GracePolicy,
     GradeCategory,
     GradeItem,
+    GroupInvitation,
     GroupMembership,
     Lecture,
     Membership,
@@ -343,4 +344,23 @@ class ScoreChangeAdmin(CourseScopedAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(GroupInvitation)
+class GroupInvitationAdmin(CourseScopedAdmin):
+    """Students' invitations, kept as a record: staff change groups in the project groups
+    themselves, since accepting here would skip the checks and the membership it creates."""
+
+    course_path = "group__course"
+    list_display = ["invited", "group", "invited_by", "state", "created_at", "responded_at"]
+    list_filter = ["group__course", "state"]
+    search_fields = ["invited__username", "invited_by__username", "group__name"]
+    list_select_related = ["invited", "group", "invited_by"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from coursesite.apis import CourseDetailApi, CourseListApi
 from coursesite.auth_apis import TokenObtainApi
+from coursesite.group_urls import api_urlpatterns as group_api
 from coursesite.health import healthz
 from submissions.urls import api_urlpatterns as submissions_api
 
@@ -15,6 +16,7 @@ api_v1 = [
     path("auth/token/", TokenObtainApi.as_view(), name="api-token"),
     path("courses/", CourseListApi.as_view(), name="api-courses"),
     path("courses/<slug:course_slug>/", CourseDetailApi.as_view(), name="api-course"),
+    *group_api,
     *submissions_api,
 ]
 
@@ -24,4 +26,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("coursesite.page_urls")),
+    path("", include("submissions.page_urls")),
 ]

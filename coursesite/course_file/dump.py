@@ -50,6 +50,8 @@ def _facts(course: Course) -> dict[str, Any]:
     if course.textbook:
         facts["textbook"] = course.textbook
     facts["group_size"] = {"min": course.group_size_min, "max": course.group_size_max}
+    if course.groups_locked_at:
+        facts["groups_locked_at"] = _local(course.groups_locked_at, course)
     return facts
 
 

@@ -105,6 +105,8 @@ def _apply_people(course: Course, plan: CoursePlan, changes: Changes) -> None:
 
 
 def _apply_groups(course: Course, plan: CoursePlan, changes: Changes) -> None:
+    if plan.groups is None:
+        return
     wanted = {(group.name, username) for group in plan.groups for username in group.members}
     current = GroupMembership.objects.filter(course=course).select_related("group", "student")
     stale = [gm.pk for gm in current if (gm.group.name, gm.student.username) not in wanted]

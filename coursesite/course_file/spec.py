@@ -40,6 +40,7 @@ class CourseFacts:
     textbook: str
     group_size_min: int
     group_size_max: int
+    groups_locked_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ class Event:
 class CoursePlan:
     facts: CourseFacts
     people: list[Person]
-    groups: list[Group]
+    # None when the file has no groups section: groups the students formed are then kept.
+    groups: list[Group] | None
     categories: list[Category]
     grace: Grace
     meetings: list[Meeting]
@@ -173,7 +175,7 @@ def parse_course(root: Node, keys: dict[str, Node], base_dir: Path) -> CoursePla
     plan = CoursePlan(
         facts=facts,
         people=people,
-        groups=[],
+        groups=None,
         categories=categories,
         grace=_parse_grace(keys.get("grace_days")),
         meetings=[],
@@ -189,7 +191,7 @@ def parse_course(root: Node, keys: dict[str, Node], base_dir: Path) -> CoursePla
 def _parse_facts(node: Node) -> CourseFacts:
     keys = node.mapping(
         required=("slug", "code", "title", "term", "time_zone", "starts_on", "ends_on"),
-        optional=("textbook", "group_size"),
+        optional=("textbook", "group_size", "groups_locked_at"),
     )
     zone = keys["time_zone"].text(max_length=64)
     if zone not in available_timezones():
@@ -202,7 +204,12 @@ def _parse_facts(node: Node) -> CourseFacts:
         size = keys["group_size"].mapping(required=("min", "max"))
         group_min = size["min"].integer(minimum=1, maximum=20)
         group_max = size["max"].integer(minimum=group_min, maximum=20)
-    return CourseFacts(
+    locked_at = (
+        keys["groups_locked_at"].local_datetime(ZoneInfo(zone))
+        if "groups_locked_at" in keys
+        else None
+    )
+    facts = CourseFacts(
         slug=keys["slug"].slug(),
         code=keys["code"].text(max_length=64),
         title=keys["title"].text(max_length=200),
@@ -213,7 +220,11 @@ def _parse_facts(node: Node) -> CourseFacts:
         textbook=keys["textbook"].text(allow_empty=True) if "textbook" in keys else "",
         group_size_min=group_min,
         group_size_max=group_max,
+        groups_locked_at=locked_at,
     )
+    if locked_at is not None:
+        check_in_term(keys["groups_locked_at"], locked_at.astimezone(ZoneInfo(zone)).date(), facts)
+    return facts
 
 
 def _longest(key: str) -> int:

@@ -96,5 +96,12 @@ def prune(
             "hold(s) scores or work; keep them in the file or remove that data first",
         )
     for row in rows:
-        row.delete()
+        try:
+            row.delete()
+        except (models.ProtectedError, models.RestrictedError):
+            raise changes.refuse(
+                key,
+                f"the file no longer lists {row}, which other records (hand-ins, scores) "
+                "still refer to; keep it in the file",
+            ) from None
     changes.deleted[_label(type(rows[0]))] += len(rows)

@@ -1,4 +1,12 @@
-from coursesite.models.course import Course, GroupMembership, Membership, ProjectGroup, Role
+from coursesite.models.course import (
+    Course,
+    GroupInvitation,
+    GroupMembership,
+    InvitationState,
+    Membership,
+    ProjectGroup,
+    Role,
+)
 from coursesite.models.grades import (
     GracePolicy,
     GradeCategory,
@@ -15,7 +23,9 @@ __all__ = [
     "GracePolicy",
     "GradeCategory",
     "GradeItem",
+    "GroupInvitation",
     "GroupMembership",
+    "InvitationState",
     "Lecture",
     "LectureKind",
     "Membership",

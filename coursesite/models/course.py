@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 
 def validate_time_zone(value: str) -> None:
@@ -29,6 +30,9 @@ class Course(models.Model):
     textbook = models.CharField(max_length=300, blank=True)
     group_size_min = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1)])
     group_size_max = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1)])
+    groups_locked_at = models.DateTimeField(
+        null=True, blank=True, help_text="After this moment only staff change project groups"
+    )
 
     class Meta:
         ordering = ["-starts_on", "slug"]
@@ -124,3 +128,44 @@ class GroupMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student} in {self.group}"
+
+
+class InvitationState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class GroupInvitation(models.Model):
+    """A student's invitation to another student to join their project group."""
+
+    group = models.ForeignKey(ProjectGroup, on_delete=models.CASCADE, related_name="invitations")
+    invited = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="group_invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(
+        max_length=16, choices=InvitationState.choices, default=InvitationState.PENDING
+    )
+    responded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the invitation stopped being pending"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # Answered invitations stay as history, so only an open one is unique.
+            models.UniqueConstraint(
+                fields=["group", "invited"],
+                condition=models.Q(state="pending"),
+                name="one_pending_invitation_per_group_and_student",
+            ),
+        ]
+        indexes = [models.Index(fields=["invited", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.invited} to {self.group} ({self.get_state_display()})"

@@ -260,3 +260,37 @@ def test_it_deletes_a_removed_item_without_scores(course: Course, tmp_path: Path
     _, changes = course_file_load(path=edited_example(tmp_path, without_last_review))
     assert changes.deleted == {"grade items": 1}
     assert not course.items.filter(slug="review-w14").exists()
+
+
+def test_it_keeps_the_groups_when_the_file_has_no_groups_section(
+    course: Course, tmp_path: Path
+) -> None:
+    before = sorted(course.project_groups.values_list("name", flat=True))
+    _, changes = course_file_load(path=edited_example(tmp_path, lambda doc: doc.pop("groups")))
+    assert not changes.changed
+    assert sorted(course.project_groups.values_list("name", flat=True)) == before
+
+
+def test_it_refuses_to_remove_a_group_that_has_handed_in_work(
+    course: Course, tmp_path: Path
+) -> None:
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    from submissions.services import submission_create
+
+    group = course.project_groups.get(name="Group 5")
+    proposal = TemporaryUploadedFile("proposal.pdf", "application/pdf", 0, None)
+    proposal.write(b"%PDF-1.4\n%%EOF\n")
+    proposal.flush()
+    submission_create(
+        item=course.items.get(slug="proposal"),
+        handin_files=["proposal.pdf"],
+        max_bytes=1024 * 1024,
+        group=group,
+        submitted_by=group.members.first(),
+        upload=proposal,
+    )
+    before = course_rows()
+    with pytest.raises(CourseFileError, match="Group 5, which other records"):
+        course_file_load(path=edited_example(tmp_path, lambda doc: doc["groups"].pop()))
+    assert course_rows() == before
