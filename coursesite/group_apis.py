@@ -30,10 +30,9 @@ from coursesite.groups import (
     invitation_cancel,
     invitation_decline,
     invitation_list,
-    is_course_staff,
 )
 from coursesite.models import Course, GroupInvitation, GroupMembership, ProjectGroup, Role
-from coursesite.permissions import CoursePermission
+from coursesite.permissions import CoursePermission, is_course_staff
 
 
 class GroupMemberSerializer(serializers.ModelSerializer[GroupMembership]):

@@ -252,11 +252,6 @@ def group_leave(*, group: ProjectGroup, student: User) -> ProjectGroup | None:
     return None
 
 
-def is_course_staff(membership: Membership | None) -> bool:
-    """An instructor or TA of the course; a superuser, who has no membership, counts as staff."""
-    return membership is None or membership.is_staff_role
-
-
 def group_list(*, course: Course, user: User, staff: bool) -> QuerySet[ProjectGroup]:
     """Staff see every group of the course; a student sees only their own."""
     groups = course.project_groups.prefetch_related(

@@ -6,6 +6,27 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import format_html
+
+# Plain HTML rather than the site's templates: those read the user and their messages, which
+# this middleware runs too early to have.
+TOO_LARGE_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Upload too large</title></head>
+<body>
+<h1>Upload too large</h1>
+<p>{}</p>
+<p>Go back and choose a smaller file.</p>
+</body>
+</html>
+"""
+
+
+def wants_page(request: HttpRequest) -> bool:
+    """A browser asking for a page, not an API client; a missing Accept header means JSON."""
+    if request.path_info.startswith("/api/"):
+        return False
+    return request.get_preferred_type(["application/json", "text/html"]) == "text/html"
 
 
 class BodyLimitMiddleware:
@@ -28,8 +49,8 @@ class BodyLimitMiddleware:
             )
         if announced > limit:
             megabytes = limit / (1024 * 1024)
-            return JsonResponse(
-                {"detail": f"The request is larger than the {megabytes:.2f} MB this site accepts."},
-                status=413,
-            )
+            message = f"The request is larger than the {megabytes:.2f} MB this site accepts."
+            if wants_page(request):
+                return HttpResponse(format_html(TOO_LARGE_PAGE, message), status=413)
+            return JsonResponse({"detail": message}, status=413)
         return self.get_response(request)

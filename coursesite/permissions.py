@@ -51,6 +51,12 @@ def access_course(
     return membership.course, membership
 
 
+def is_course_staff(membership: Membership | None) -> bool:
+    """An instructor or TA of the course. ``access_course`` gives a superuser who is not a member
+    no membership, and a superuser sees the course as its staff do."""
+    return membership is None or membership.is_staff_role
+
+
 def request_user(request: Request) -> User:
     """The authenticated caller of a view that requires authentication."""
     if not isinstance(request.user, User):

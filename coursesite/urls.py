@@ -6,6 +6,7 @@ from coursesite.apis import CourseDetailApi, CourseListApi
 from coursesite.auth_apis import TokenObtainApi
 from coursesite.group_urls import api_urlpatterns as group_api
 from coursesite.health import healthz
+from grading.urls import api_urlpatterns as grading_api
 from submissions.urls import api_urlpatterns as submissions_api
 
 admin.site.site_header = "coursesite instructor panel"
@@ -17,6 +18,7 @@ api_v1 = [
     path("courses/", CourseListApi.as_view(), name="api-courses"),
     path("courses/<slug:course_slug>/", CourseDetailApi.as_view(), name="api-course"),
     *group_api,
+    *grading_api,
     *submissions_api,
 ]
 

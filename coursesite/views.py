@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from coursesite.models import Course, CourseEvent, Lecture, Membership
-from coursesite.permissions import access_course
+from coursesite.models import Course, CourseEvent, Lecture, Role
+from coursesite.permissions import access_course, is_course_staff
 from coursesite.selectors import course_detail, course_list
 
 
@@ -23,12 +23,6 @@ def page_user(request: HttpRequest) -> User:
     if not isinstance(request.user, User):
         raise PermissionDenied
     return request.user
-
-
-def is_course_staff(membership: Membership | None) -> bool:
-    """An instructor or TA; ``access_course`` gives a superuser who is not a member no membership,
-    and a superuser sees the course as its staff do."""
-    return membership is None or membership.is_staff_role
 
 
 @dataclass
@@ -50,7 +44,11 @@ def weeks_of(course: Course) -> list[Week]:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    courses = course_list(user=page_user(request))
+    # ``role`` is the caller's role, annotated by course_list; a superuser may have none.
+    courses = [
+        (course, Role(role).label if (role := course.role) else "")  # type: ignore[attr-defined]
+        for course in course_list(user=page_user(request))
+    ]
     return render(request, "coursesite/home.html", {"courses": courses})
 
 

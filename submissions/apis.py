@@ -16,17 +16,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coursesite.errors import ApplicationError
-from coursesite.models import Course, GroupMembership, Membership, ProjectGroup, Role
-from coursesite.permissions import CoursePermission, request_user
-from submissions import grace
+from coursesite.models import Course, Membership, ProjectGroup, Role
+from coursesite.permissions import CoursePermission, is_course_staff, request_user
 from submissions.models import Assignment, Deliverable, Extension, Submission
-from submissions.permissions import (
-    HandInItem,
-    access_handin_item,
-    access_submission,
-    is_staff_member,
+from submissions.permissions import HandInItem, access_handin_item, access_submission
+from submissions.selectors import (
+    grace_ledger,
+    group_of,
+    lateness_row,
+    submissions_of,
+    with_lateness,
 )
-from submissions.selectors import grace_ledger, group_of, submissions_of
 from submissions.services import (
     extension_grant,
     extension_revoke,
@@ -43,18 +43,6 @@ class LatenessSerializer(serializers.Serializer[Any]):
     grace_days_used = serializers.IntegerField()
     penalty_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
     pool_left = serializers.IntegerField(help_text="Grace days left after this item.")
-
-
-def lateness_row(username: str, lateness: grace.Lateness) -> dict[str, Any]:
-    return {
-        "student": username,
-        "due_at": lateness.due_at,
-        "late_by_seconds": int(lateness.late_by.total_seconds()),
-        "days_late": lateness.days_late,
-        "grace_days_used": lateness.grace_days_used,
-        "penalty_percent": lateness.penalty_percent,
-        "pool_left": lateness.pool_left,
-    }
 
 
 class SubmissionSerializer(serializers.ModelSerializer[Submission]):
@@ -77,39 +65,6 @@ class SubmissionSerializer(serializers.ModelSerializer[Submission]):
         ]  # fmt: skip
 
 
-def with_lateness(
-    submissions: list[Submission], course: Course, viewer: User, staff: bool
-) -> list[Submission]:
-    """Attach to each active submission the lateness of the students it counts for; a student
-    sees only their own."""
-    ledger = grace_ledger(course=course)
-    usernames = dict(
-        Membership.objects.filter(course=course, role=Role.STUDENT).values_list(
-            "user_id", "user__username"
-        )
-    )
-    group_ids = {s.group_id for s in submissions if s.group_id}
-    members: dict[int, list[int]] = {}
-    for group_id, student_id in GroupMembership.objects.filter(group_id__in=group_ids).values_list(
-        "group_id", "student_id"
-    ):
-        members.setdefault(group_id, []).append(student_id)
-    for submission in submissions:
-        students = (
-            [submission.student_id]
-            if submission.student_id
-            else members.get(submission.group_id or 0, [])
-        )
-        rows = []
-        if submission.active:
-            for student in students:
-                lateness = ledger.lateness.get((student, submission.item_id))
-                if lateness and (staff or student == viewer.pk):
-                    rows.append(lateness_row(usernames.get(student, ""), lateness))
-        submission.lateness_rows = rows  # type: ignore[attr-defined]
-    return submissions
-
-
 def serialize(submissions: list[Submission], course: Course, viewer: User, staff: bool) -> Any:
     with timezone.override(course.tz):
         return SubmissionSerializer(
@@ -128,7 +83,7 @@ class HandInSubmissionsApi(APIView):
     def get(self, request: Request, course_slug: str, pk: int) -> Response:
         user = request_user(request)
         course, membership, handin = access_handin_item(user, course_slug, self.kind, pk)
-        staff = is_staff_member(membership)
+        staff = is_course_staff(membership)
         if staff:
             rows = list(handin.item.submissions.select_related("student", "group", "submitted_by"))
         else:
@@ -155,24 +110,13 @@ class HandInSubmissionsApi(APIView):
     def post(self, request: Request, course_slug: str, pk: int) -> Response:
         user = request_user(request)
         course, membership, handin = access_handin_item(user, course_slug, self.kind, pk)
-        staff = is_staff_member(membership)
+        staff = is_course_staff(membership)
         owner = self._owner_for_upload(course, request, handin, staff)
-        item = handin.item
-        if not handin.handin_files:
-            raise ApplicationError(f"{item} is not handed in as a file.")
-        if not staff and item.opens_at and timezone.now() < item.opens_at:
-            opens = timezone.localtime(item.opens_at, course.tz).strftime("%Y-%m-%d %H:%M")
-            raise ApplicationError(f"{item} opens for hand-ins at {opens} ({course.time_zone}).")
         upload = request.FILES.get("file")
         if upload is None:
             raise ApplicationError("Attach the hand-in as the form field 'file'.")
         submission = submission_create(
-            item=item,
-            handin_files=list(handin.handin_files),
-            max_bytes=handin.max_archive_bytes,
-            submitted_by=user,
-            upload=upload,
-            **owner,
+            handin=handin, submitted_by=user, upload=upload, by_staff=staff, **owner
         )
         data = serialize([submission], course, user, staff)[0]
         return Response(data, status=status.HTTP_201_CREATED)
@@ -190,12 +134,8 @@ class HandInSubmissionsApi(APIView):
         if not staff:
             if username and username != request_user(request).username:
                 raise Http404  # a student hands in only for themselves
-            owner = self._own(course, request_user(request), handin)
-            if owner is None:
-                raise ApplicationError(
-                    "Join a project group before handing in a group deliverable."
-                )
-            return owner
+            # A student in no group hands in for no group, which submission_create refuses.
+            return self._own(course, request_user(request), handin) or {"group": None}
         student = (
             Membership.objects.filter(course=course, role=Role.STUDENT, user__username=username)
             .select_related("user")
@@ -262,7 +202,7 @@ class GraceDaysApi(APIView):
         students = Membership.objects.filter(course=course, role=Role.STUDENT).order_by(
             "user__username"
         )
-        if not is_staff_member(request.membership):  # type: ignore[attr-defined]
+        if not is_course_staff(request.membership):  # type: ignore[attr-defined]
             students = students.filter(user=request_user(request))
         slugs = dict(course.items.values_list("pk", "slug"))
         rows = []

@@ -6,6 +6,7 @@ class SubmissionsConfig(AppConfig):
     verbose_name = "Hand-ins"
 
     def ready(self) -> None:
+        import submissions.receivers  # noqa: F401 - connects the receivers
         from coursesite.course_file.sections import register_section
         from submissions.course_file import AssignmentsSection, DeliverablesSection
 

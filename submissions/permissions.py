@@ -8,16 +8,11 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser, User
 from django.http import Http404
 
-from coursesite.models import Course, GroupMembership, Membership, Role
-from coursesite.permissions import ROLE_RANK, access_course
+from coursesite.models import Course, GroupMembership, Membership
+from coursesite.permissions import access_course, is_course_staff
 from submissions.models import Assignment, Deliverable, Submission
 
 HandInItem = Assignment | Deliverable
-
-
-def is_staff_member(membership: Membership | None) -> bool:
-    """A course's instructor or TA; a superuser who is not a member counts as staff too."""
-    return membership is None or ROLE_RANK[Role(membership.role)] >= ROLE_RANK[Role.TA]
 
 
 def access_handin_item(
@@ -49,7 +44,7 @@ def access_submission(user: User | AnonymousUser, pk: int) -> tuple[Submission, 
     membership = Membership.objects.filter(course=course, user=user).first()
     if membership is None:
         raise Http404
-    if is_staff_member(membership):
+    if is_course_staff(membership):
         return submission, True
     if submission.student_id == user.pk:
         return submission, False

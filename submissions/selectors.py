@@ -1,20 +1,38 @@
-"""Reads of hand-ins: a course's grace-day ledger, and who handed in what."""
+"""Reads of hand-ins: a course's grace-day ledger, who handed in what, and the rows of the
+hand-in pages and API, with their lateness."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 
-from coursesite.models import Course, GradeItem, GroupMembership, Membership, ProjectGroup, Role
+from coursesite.models import (
+    Course,
+    GracePolicy,
+    GradeItem,
+    GroupMembership,
+    Membership,
+    ProjectGroup,
+    Role,
+)
 from submissions import grace
-from submissions.models import Extension, Submission
+from submissions.models import Assignment, Extension, Submission
+from submissions.permissions import HandInItem
 
 
 def course_policy(course: Course) -> grace.Policy:
-    policy = course.grace_policy
+    """The course's grace policy; a course that has none yet gets a new policy's defaults."""
+    try:
+        policy = course.grace_policy
+    except GracePolicy.DoesNotExist:
+        # Unsaved, but set on the course, so pages that show course.grace_policy show these too.
+        policy = GracePolicy(course=course)
     return grace.Policy(
         time_zone=course.time_zone,
         pool_days=policy.pool_days,
@@ -93,3 +111,154 @@ def group_of(*, course: Course, student: User) -> ProjectGroup | None:
         .first()
     )
     return membership.group if membership else None
+
+
+def owned_by(student: User, group: ProjectGroup | None) -> Q:
+    """Rows that belong to the student, or to their project group."""
+    return Q(student=student) | Q(group=group) if group else Q(student=student)
+
+
+def extension_due(item: GradeItem, student: User, group: ProjectGroup | None) -> datetime | None:
+    """The due date of the student's (or their group's) live extension on the item, if any."""
+    return (
+        Extension.objects.filter(owned_by(student, group), item=item, revoked_at__isnull=True)
+        .values_list("due_at", flat=True)
+        .first()
+    )
+
+
+def lateness_row(username: str, lateness: grace.Lateness) -> dict[str, Any]:
+    return {
+        "student": username,
+        "due_at": lateness.due_at,
+        "late_by_seconds": int(lateness.late_by.total_seconds()),
+        "days_late": lateness.days_late,
+        "grace_days_used": lateness.grace_days_used,
+        "penalty_percent": lateness.penalty_percent,
+        "pool_left": lateness.pool_left,
+    }
+
+
+def with_lateness(
+    submissions: list[Submission], course: Course, viewer: User, staff: bool
+) -> list[Submission]:
+    """Attach to each active submission the lateness of the students it counts for; a student
+    sees only their own."""
+    ledger = grace_ledger(course=course)
+    usernames = dict(
+        Membership.objects.filter(course=course, role=Role.STUDENT).values_list(
+            "user_id", "user__username"
+        )
+    )
+    group_ids = {s.group_id for s in submissions if s.group_id}
+    members: dict[int, list[int]] = {}
+    for group_id, student_id in GroupMembership.objects.filter(group_id__in=group_ids).values_list(
+        "group_id", "student_id"
+    ):
+        members.setdefault(group_id, []).append(student_id)
+    for submission in submissions:
+        students = (
+            [submission.student_id]
+            if submission.student_id
+            else members.get(submission.group_id or 0, [])
+        )
+        rows = []
+        if submission.active:
+            for student in students:
+                lateness = ledger.lateness.get((student, submission.item_id))
+                if lateness and (staff or student == viewer.pk):
+                    rows.append(lateness_row(usernames.get(student, ""), lateness))
+        submission.lateness_rows = rows  # type: ignore[attr-defined]
+    return submissions
+
+
+@dataclass(frozen=True)
+class WorkRow:
+    """One assignment or deliverable on a student's work page."""
+
+    item: GradeItem
+    handin: HandInItem
+    url: str
+    extended_due_at: datetime | None
+    submission: Submission | None
+    lateness: dict[str, Any] | None
+
+    @property
+    def is_assignment(self) -> bool:
+        return isinstance(self.handin, Assignment)
+
+
+def handin_of(item: GradeItem) -> HandInItem:
+    """The assignment or deliverable of an item loaded with ``select_related`` on both."""
+    return item.assignment if hasattr(item, "assignment") else item.deliverable
+
+
+def handin_url(course: Course, handin: HandInItem) -> str:
+    """The hand-in page of an assignment or a deliverable."""
+    name = "assignment" if isinstance(handin, Assignment) else "deliverable"
+    return reverse(name, args=[course.slug, handin.pk])
+
+
+def handin_items(course: Course) -> list[GradeItem]:
+    """The course's assignments and deliverables as items, soonest due first."""
+    return list(
+        GradeItem.objects.filter(course=course)
+        .filter(Q(assignment__isnull=False) | Q(deliverable__isnull=False))
+        .select_related("assignment", "deliverable")
+        .order_by(F("due_at").asc(nulls_last=True), "position", "pk")
+    )
+
+
+def work_rows(*, course: Course, student: User) -> tuple[list[WorkRow], int]:
+    """Each assignment and deliverable with the student's active hand-in and its lateness, and
+    the grace days the student has left. A fixed number of queries, whatever the course's size."""
+    owner = owned_by(student, group_of(course=course, student=student))
+    active = {
+        submission.item_id: submission
+        for submission in Submission.objects.filter(owner, item__course=course, active=True)
+    }
+    extended = dict(
+        Extension.objects.filter(owner, item__course=course, revoked_at__isnull=True).values_list(
+            "item_id", "due_at"
+        )
+    )
+    ledger = grace_ledger(course=course)
+    rows = []
+    for item in handin_items(course):
+        lateness = ledger.lateness.get((student.pk, item.pk))
+        handin = handin_of(item)
+        rows.append(
+            WorkRow(
+                item=item,
+                handin=handin,
+                url=handin_url(course, handin),
+                extended_due_at=extended.get(item.pk),
+                submission=active.get(item.pk),
+                lateness=lateness_row(student.username, lateness) if lateness else None,
+            )
+        )
+    return rows, ledger.pool_left[student.pk]
+
+
+def grace_table(*, course: Course) -> tuple[list[tuple[GradeItem, str]], list[dict[str, Any]]]:
+    """The items handed in on the site with their pages, and per student their lateness on each
+    and the grace days left. A fixed number of queries, whatever the course's size."""
+    columns = [
+        (item, handin_url(course, handin))
+        for item in handin_items(course)
+        if (handin := handin_of(item)).handin_files
+    ]
+    ledger = grace_ledger(course=course)
+    students = Membership.objects.filter(course=course, role=Role.STUDENT).select_related("user")
+    rows = []
+    for membership in students.order_by("user__username"):
+        user = membership.user
+        cells = [ledger.lateness.get((user.pk, item.pk)) for item, _ in columns]
+        rows.append(
+            {
+                "student": user,
+                "pool_left": ledger.pool_left[user.pk],
+                "cells": [lateness_row(user.username, cell) if cell else None for cell in cells],
+            }
+        )
+    return columns, rows

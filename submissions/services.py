@@ -21,7 +21,10 @@ from django.utils import timezone
 from coursesite.errors import ApplicationError
 from coursesite.models import GradeItem, Membership, ProjectGroup, Role
 from grading.archives import ArchiveError, ArchiveLimits, handin_check
-from submissions.models import Extension, Submission
+from grading.models import GradingJob, JobStatus
+from grading.services import grading_job_create
+from submissions.models import Assignment, Deliverable, Extension, Submission
+from submissions.scoring import course_scores_refresh, owner_of, subject_of
 
 HOUR = timedelta(hours=1)
 
@@ -85,21 +88,44 @@ def _store_once(path: Path, sha256: str) -> tuple[str, bool]:
     return stored, True
 
 
+def handin_refusal(
+    *, handin: Assignment | Deliverable, group: ProjectGroup | None = None, by_staff: bool = False
+) -> str | None:
+    """Why nothing can be handed in for this item now, if so; ``group`` is the owner of a
+    deliverable's hand-in. Looks at no upload, so a page can say it before a file is chosen."""
+    item = handin.item
+    if not handin.handin_files:
+        return f"{item} is not handed in as a file."
+    if isinstance(handin, Deliverable) and group is None:
+        return "Join a project group before handing in a group deliverable."
+    # Staff may hand in early for a student, for instance to try an autograder.
+    if not by_staff and item.opens_at and timezone.now() < item.opens_at:
+        opens = timezone.localtime(item.opens_at, item.course.tz)
+        return f"{item} opens for hand-ins at {opens:%Y-%m-%d %H:%M} ({item.course.time_zone})."
+    return None
+
+
 def submission_create(
     *,
-    item: GradeItem,
-    handin_files: list[str],
-    max_bytes: int,
+    handin: Assignment | Deliverable,
     student: User | None = None,
     group: ProjectGroup | None = None,
     submitted_by: User,
     upload: UploadedFile,
+    by_staff: bool = False,
 ) -> Submission:
     """Check an upload, store it once, and make it the active hand-in of its student or group.
 
-    The caller has checked that ``submitted_by`` may hand in for ``student`` or ``group``.
+    The caller has checked that ``submitted_by`` may hand in for ``student`` or ``group``, and
+    says with ``by_staff`` whether they do so as the course's staff.
     Every check runs before anything is stored; a refused upload leaves no file and no row.
     """
+    refusal = handin_refusal(handin=handin, group=group, by_staff=by_staff)
+    if refusal:
+        raise ApplicationError(refusal)
+    item = handin.item
+    handin_files = list(handin.handin_files)
+    max_bytes = handin.max_archive_bytes
     now = timezone.now()
     _check_rate(submitted_by=submitted_by, now=now)
     temporary = Path(upload.temporary_file_path())  # type: ignore[attr-defined]
@@ -138,6 +164,14 @@ def submission_create(
             )
             submission.full_clean()
             submission.save()
+            grading_job_create(
+                item=item,
+                subject=subject_of(submission),
+                owner=owner_of(submission),
+                archive=stored,
+                filename=submission.filename,
+                sha256=sha256,
+            )
     except BaseException:
         if new:
             default_storage.delete(stored)
@@ -157,7 +191,36 @@ def submission_activate(*, submission: Submission) -> Submission:
     if not submission.active:
         submission.active = True
         submission.save(update_fields=["active"])
+    subject = subject_of(submission)
+    if not GradingJob.objects.filter(subject=subject).exclude(status=JobStatus.SUPERSEDED).exists():
+        _grade(submission)
+    course_scores_refresh(course=submission.item.course)
     return submission
+
+
+def _grade(submission: Submission, *, regrade: bool = False) -> GradingJob | None:
+    return grading_job_create(
+        item=submission.item,
+        subject=subject_of(submission),
+        owner=owner_of(submission),
+        archive=str(submission.file.name),
+        filename=submission.filename,
+        sha256=submission.sha256,
+        regrade=regrade,
+    )
+
+
+@transaction.atomic
+def submission_regrade(*, submission: Submission) -> GradingJob | None:
+    """Grade a hand-in again with the item's current autograder, on the regrade queue."""
+    return _grade(submission, regrade=True)
+
+
+@transaction.atomic
+def assignment_regrade(*, item: GradeItem) -> list[GradingJob]:
+    """Grade every active hand-in of an item again, on the regrade queue."""
+    jobs = [_grade(s, regrade=True) for s in Submission.objects.filter(item=item, active=True)]
+    return [job for job in jobs if job is not None]
 
 
 @transaction.atomic
@@ -177,9 +240,12 @@ def extension_grant(
         raise ValidationError({"due_at": "Give the new due date with its time zone."})
     if item.due_at is None:
         raise ValidationError({"item": f"{item} has no due date to extend."})
-    if student is not None and not Membership.objects.filter(
-        course_id=item.course_id, user=student, role=Role.STUDENT
-    ).exists():
+    if (
+        student is not None
+        and not Membership.objects.filter(
+            course_id=item.course_id, user=student, role=Role.STUDENT
+        ).exists()
+    ):
         raise ValidationError({"student": f"{student} is not a student of {item.course}."})
     if group is not None and group.course_id != item.course_id:
         raise ValidationError({"group": f"{group} is a group of another course."})
@@ -198,12 +264,15 @@ def extension_grant(
     )
     extension.full_clean()
     extension.save()
+    course_scores_refresh(course=item.course)
     return extension
 
 
+@transaction.atomic
 def extension_revoke(*, extension: Extension, revoked_by: User) -> Extension:
     """Take an extension back; lateness is judged against the item's own due date again."""
     if extension.revoked_at is None:
         extension.revoked_at, extension.revoked_by = timezone.now(), revoked_by
         extension.save(update_fields=["revoked_at", "revoked_by"])
+        course_scores_refresh(course=extension.item.course)
     return extension

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from coursesite.settings.env import env_database, env_int, env_list, env_path, env_str
+from coursesite.settings.env import env_bool, env_database, env_int, env_list, env_path, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = env_path("COURSESITE_VAR_DIR", BASE_DIR / "var")
@@ -93,11 +93,34 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 
+# Grading. Limits nest: the sandbox's wall limit < the task's soft limit < its hard limit < the
+# time Redis waits before handing an unacknowledged task to another worker.
+GRADING_WORK_DIR = env_path("GRADING_WORK_DIR", VAR_DIR / "grading")
+GRADING_MAX_WALL_SECONDS = env_int("GRADING_MAX_WALL_SECONDS", 3600, minimum=1)
+GRADING_MAX_ATTEMPTS = env_int("GRADING_MAX_ATTEMPTS", 3, minimum=1)
+GRADING_LEASE_MARGIN_SECONDS = env_int("GRADING_LEASE_MARGIN_SECONDS", 60, minimum=1)
+GRADING_REQUEUE_AFTER_SECONDS = env_int("GRADING_REQUEUE_AFTER_SECONDS", 120, minimum=1)
+GRADING_SLOT_OFFSET = env_int("GRADING_SLOT_OFFSET", 0)
+GRADING_GPUS = [int(index) for index in env_list("GRADING_GPUS", [])]
+GRADING_ALLOW_UNSANDBOXED = env_bool("COURSESITE_ALLOW_UNSANDBOXED", False)
+CELERY_TASK_SOFT_TIME_LIMIT = GRADING_MAX_WALL_SECONDS + 120
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 120
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-grading-jobs": {"task": "grading.tasks.reconcile_jobs", "schedule": 60.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
 # The broker is only a doorbell: jobs live in the database. Without a server, messages go
 # through folders under var/, which a web process and a worker on one machine can share.
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A worker serving "cpu,regrade" always takes a fresh hand-in before a regrade.
+        "queue_order_strategy": "priority",
+        "visibility_timeout": GRADING_MAX_WALL_SECONDS + 1200,
+    }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "messages"),

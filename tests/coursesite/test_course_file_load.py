@@ -283,9 +283,7 @@ def test_it_refuses_to_remove_a_group_that_has_handed_in_work(
     proposal.write(b"%PDF-1.4\n%%EOF\n")
     proposal.flush()
     submission_create(
-        item=course.items.get(slug="proposal"),
-        handin_files=["proposal.pdf"],
-        max_bytes=1024 * 1024,
+        handin=course.items.get(slug="proposal").deliverable,
         group=group,
         submitted_by=group.members.first(),
         upload=proposal,

@@ -61,7 +61,9 @@ def test_it_activates_an_earlier_hand_in_with_the_panel_action(client, handins):
         "/admin/submissions/submission/", {"action": "activate", "_selected_action": [first["id"]]}
     )
     assert answer.status_code == 302
-    assert list(Submission.objects.filter(active=True).values_list("pk", flat=True)) == [first["id"]]
+    assert list(Submission.objects.filter(active=True).values_list("pk", flat=True)) == [
+        first["id"]
+    ]
 
 
 def test_it_refuses_an_extension_for_a_student_of_another_course(handins):

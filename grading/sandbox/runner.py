@@ -1,0 +1,387 @@
+"""Running one command in the sandbox, and what came of it."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from grading.sandbox.bwrap import JOB, Fds, Tools, bwrap_argv, etc_files, slot_uid
+from grading.sandbox.limits import Limits, rlimits_apply
+from grading.sandbox.seccomp import SeccompUnavailable, seccomp_bpf
+from grading.sandbox.stream import CappedOutput, Ending, stream_until
+
+log = logging.getLogger(__name__)
+
+UNSANDBOXED_WARNING = (
+    "untrusted code is running WITHOUT a sandbox (COURSESITE_ALLOW_UNSANDBOXED): it can read "
+    "this machine's files and secrets and reach its network; use this only on your own code"
+)
+# Shell convention, which bwrap follows: a command killed by signal N exits with 128 + N.
+SIGNAL_EXIT_BASE = 128
+MEMORY_TEXT = re.compile(
+    r"MemoryError|std::bad_alloc|Cannot allocate memory|can't allocate memory|out of memory",
+    re.IGNORECASE,
+)
+STDERR_TAIL_CHARS = 4096
+SWEEP_ROUNDS = 20
+SWEEP_PAUSE_SECONDS = 0.01
+TEARDOWN_SECONDS = 1.0
+
+
+class SandboxUnavailable(Exception):
+    """The sandbox cannot run here (no bwrap, not root, no seccomp) or could not be set up."""
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    """What came of a run.
+
+    ``verdict`` is "ok" (exit status 0), "timeout" (wall clock or CPU limit), "output_limit" (more
+    output than the limit), "memory" (an allocation failed: the job's address space ran out) or
+    "crashed" (any other non-zero exit or signal). ``stdout`` and ``stderr`` hold at most the
+    output limit between them and end with a marker where they were cut. A command inside
+    the sandbox that exits with 128 + N is reported as killed by signal N.
+    """
+
+    exit_code: int | None
+    signal: int | None
+    verdict: str
+    stdout: str
+    stderr: str
+    wall_seconds: float
+    output_truncated: bool
+
+
+def sandbox_available() -> bool:
+    return _sandbox_problem() is None
+
+
+def run_sandboxed(
+    argv: Sequence[str],
+    *,
+    job_dir: Path,
+    limits: Limits,
+    slot: int = 0,
+    read_only: Sequence[Path] = (),
+    env: Mapping[str, str] | None = None,
+    gpu_index: int | None = None,
+    allow_unsandboxed: bool = False,
+) -> SandboxResult:
+    """Run ``argv`` in ``job_dir`` (seen as /job inside) under ``limits``, as the uid of ``slot``.
+
+    Before the run, ``job_dir`` and everything in it is handed to the slot's uid, and it stays
+    so: whatever the job left there is untrusted. ``read_only`` paths are visible read-only at
+    their own paths; ``env`` adds to the fixed environment of the job. Without a usable sandbox
+    this raises SandboxUnavailable, unless ``allow_unsandboxed``: then the command runs with
+    rlimits only, as the worker's own user, with a warning on every run.
+    """
+    if not argv:
+        raise ValueError("nothing to run")
+    job_dir = Path(job_dir).resolve()
+    if not job_dir.is_dir():
+        raise ValueError(f"job directory {job_dir} does not exist")
+    relative = [str(path) for path in read_only if not Path(path).is_absolute()]
+    if relative:
+        raise ValueError(f"read-only paths must be absolute: {', '.join(relative)}")
+    problem = _sandbox_problem()
+    if problem is None:
+        return _run_in_bwrap(
+            argv,
+            job_dir=job_dir,
+            limits=limits,
+            uid=slot_uid(slot),
+            read_only=[*python_prefixes(), *(Path(path) for path in read_only)],
+            env=job_environment(env or {}, home=str(JOB)),
+            gpu_index=gpu_index,
+        )
+    if not allow_unsandboxed:
+        raise SandboxUnavailable(problem)
+    warnings.warn(UNSANDBOXED_WARNING, RuntimeWarning, stacklevel=2)
+    log.warning("%s (%s)", UNSANDBOXED_WARNING, problem)
+    return _run_unsandboxed(
+        argv, job_dir=job_dir, limits=limits, env=job_environment(env or {}, home=str(job_dir))
+    )
+
+
+def job_environment(extra: Mapping[str, str], *, home: str) -> dict[str, str]:
+    """The job's whole environment: a fixed few variables, then ``extra``; none of the worker's."""
+    environment = {
+        "PATH": f"{Path(sys.prefix, 'bin')}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        # A job gets one slot of a shared machine; libraries would otherwise take every core.
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    environment.update(extra)
+    return environment
+
+
+def python_prefixes() -> list[Path]:
+    """The Python environment the job runs with: this venv and the interpreter it was made from.
+
+    The interpreter may live in a folder the job's uid cannot cross on the host (/root/.pyenv);
+    inside, only the prefix itself is bound, with crossable folders above it.
+    """
+    prefixes = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}
+    paths = sorted({Path(prefix).resolve() for prefix in prefixes} | {Path(p) for p in prefixes})
+    return [path for path in paths if not path.is_relative_to("/usr")]
+
+
+def _sandbox_problem() -> str | None:
+    """Why the sandbox cannot run here, or None when it can."""
+    if sys.platform != "linux":
+        return "the sandbox needs Linux"
+    if os.geteuid() != 0:
+        return "the worker must run as root to drop each job to a uid of its own"
+    missing = [name for name in ("bwrap", "setpriv", "prlimit") if _tools_path(name) is None]
+    if missing:
+        return f"{', '.join(missing)} not found"
+    try:
+        seccomp_bpf()
+    except SeccompUnavailable as error:
+        return str(error)
+    return None
+
+
+def _tools_path(name: str) -> str | None:
+    return shutil.which(name, path="/usr/bin:/bin:/usr/sbin:/sbin")
+
+
+def _run_in_bwrap(
+    argv: Sequence[str],
+    *,
+    job_dir: Path,
+    limits: Limits,
+    uid: int,
+    read_only: Sequence[Path],
+    env: Mapping[str, str],
+    gpu_index: int | None,
+) -> SandboxResult:
+    tools = Tools(bwrap=_found("bwrap"), setpriv=_found("setpriv"), prlimit=_found("prlimit"))
+    slot_processes_end(uid, grace_seconds=0)
+    _chown_tree(job_dir, uid)
+    status_read, status_write = os.pipe()
+    try:
+        with contextlib.ExitStack() as passed:
+            passed.callback(os.close, status_write)
+            fds = Fds(
+                seccomp=passed.enter_context(_data_fd("seccomp", seccomp_bpf())),
+                status=status_write,
+                etc={
+                    path: passed.enter_context(_data_fd(path, data))
+                    for path, data in etc_files(uid).items()
+                },
+            )
+            command = bwrap_argv(
+                argv,
+                tools=tools,
+                fds=fds,
+                job_dir=job_dir,
+                limits=limits,
+                uid=uid,
+                env=env,
+                read_only=read_only,
+                gpu_index=gpu_index,
+            )
+            started = time.monotonic()
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                # bwrap becomes pid 1 of the sandbox, whose /proc/1/environ the job may read.
+                env={},
+                start_new_session=True,
+                pass_fds=(fds.seccomp, fds.status, *fds.etc.values()),
+            )
+        ending, output, returncode = _follow(process, limits=limits, started=started)
+        wall = time.monotonic() - started
+        command_ran = _bwrap_ran_command(status_read)
+    finally:
+        os.close(status_read)
+    slot_processes_end(uid, grace_seconds=TEARDOWN_SECONDS)
+    if not command_ran and ending == "exited":
+        raise SandboxUnavailable(f"bwrap could not set up the sandbox: {output.text('stderr')}")
+    return _result(ending, output, returncode, wall, signal_exits=True)
+
+
+def _run_unsandboxed(
+    argv: Sequence[str], *, job_dir: Path, limits: Limits, env: Mapping[str, str]
+) -> SandboxResult:
+    started = time.monotonic()
+    process = subprocess.Popen(
+        argv,
+        cwd=job_dir,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(env),
+        start_new_session=True,
+        # Only in this development mode, where prlimit(1) may be missing (macOS).
+        preexec_fn=functools.partial(rlimits_apply, limits, uid_per_job=False),
+    )
+    ending, output, returncode = _follow(process, limits=limits, started=started)
+    wall = time.monotonic() - started
+    return _result(ending, output, returncode, wall, signal_exits=False)
+
+
+def _follow(
+    process: subprocess.Popen[bytes], *, limits: Limits, started: float
+) -> tuple[Ending, CappedOutput, int]:
+    """Stream the run to its end and reap it."""
+    output = CappedOutput(limits.output_bytes)
+    kill = functools.partial(_kill_group, process.pid)
+    with process:
+        try:
+            ending = stream_until(
+                process, deadline=started + limits.wall_seconds, output=output, kill=kill
+            )
+        except BaseException:
+            kill()
+            raise
+        returncode = process.wait()
+    return ending, output, returncode
+
+
+def _kill_group(pid: int) -> None:
+    # Under bwrap the group is bwrap itself; --die-with-parent and the pid namespace take the rest.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _exit_of(code: int, *, signal_exits: bool) -> tuple[int | None, int | None]:
+    if code < 0:
+        return None, -code
+    if signal_exits and SIGNAL_EXIT_BASE < code <= SIGNAL_EXIT_BASE + signal.SIGRTMAX:
+        return None, code - SIGNAL_EXIT_BASE
+    return code, None
+
+
+def _result(
+    ending: Ending,
+    output: CappedOutput,
+    returncode: int,
+    wall: float,
+    *,
+    signal_exits: bool,
+) -> SandboxResult:
+    exit_code, killed_by = _exit_of(returncode, signal_exits=signal_exits)
+    return SandboxResult(
+        exit_code=exit_code,
+        signal=killed_by,
+        verdict=_verdict(ending, output, exit_code, killed_by),
+        stdout=output.text("stdout"),
+        stderr=output.text("stderr"),
+        wall_seconds=wall,
+        output_truncated=output.overflowed,
+    )
+
+
+def _verdict(
+    ending: Ending, output: CappedOutput, exit_code: int | None, killed_by: int | None
+) -> str:
+    """The run's verdict. Memory is recognised by the errors allocators report when the address
+    space runs out; a job killed outright (the OOM killer's SIGKILL) cannot be told apart from
+    one that killed itself, as bwrap's reaper keeps the job's resource use from the worker."""
+    if ending == "timeout" or killed_by == signal.SIGXCPU:
+        return "timeout"
+    if ending == "output_limit" or output.overflowed:
+        return "output_limit"
+    if exit_code == 0:
+        return "ok"
+    if MEMORY_TEXT.search(output.text("stderr")[-STDERR_TAIL_CHARS:]):
+        return "memory"
+    return "crashed"
+
+
+def _bwrap_ran_command(status_read: int) -> bool:
+    """Whether bwrap reported the command's exit status, which it does only for a command it set
+    up and started; a run it killed (timeout, output) reports none."""
+    os.set_blocking(status_read, False)
+    report = b""
+    with contextlib.suppress(BlockingIOError):
+        while chunk := os.read(status_read, 4096):
+            report += chunk
+    for line in report.decode(errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            if "exit-code" in json.loads(line):
+                return True
+    return False
+
+
+def slot_processes(uid: int) -> list[int]:
+    """Live processes (zombies aside) whose real, effective, saved or file-system uid is ``uid``."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = Path(entry.path, "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        uids = fields.get("Uid", "").split()
+        if str(uid) in uids and not fields.get("State", "").strip().startswith("Z"):
+            found.append(int(entry.name))
+    return found
+
+
+def slot_processes_end(uid: int, *, grace_seconds: float) -> None:
+    """Make sure nothing runs as the slot's uid. The kernel takes down the sandbox's pid namespace
+    once bwrap is gone, which may take a moment: ``grace_seconds``. Anything left after that
+    escaped the sandbox's own clean-up: it is killed, and logged."""
+    give_up = time.monotonic() + grace_seconds
+    while slot_processes(uid) and time.monotonic() < give_up:
+        time.sleep(SWEEP_PAUSE_SECONDS)
+    for _ in range(SWEEP_ROUNDS):
+        pids = slot_processes(uid)
+        if not pids:
+            return
+        log.warning("processes of sandbox uid %d outlived their run: %s", uid, pids)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(SWEEP_PAUSE_SECONDS)
+    log.error("processes of sandbox uid %d keep coming back", uid)
+
+
+def _chown_tree(root: Path, uid: int) -> None:
+    # lchown never follows a link; a hard link out of the tree cannot exist, as link(2) fails
+    # across the mounts the job sees.
+    os.lchown(root, uid, uid)
+    for folder, folders, files in os.walk(root):
+        for name in folders + files:
+            os.lchown(os.path.join(folder, name), uid, uid)
+
+
+@contextlib.contextmanager
+def _data_fd(name: str, data: bytes) -> Iterator[int]:
+    """A descriptor reading ``data`` from its start, for bwrap to copy into the sandbox."""
+    fd = os.memfd_create(f"sandbox-{Path(name).name}", os.MFD_CLOEXEC)
+    try:
+        os.write(fd, data)
+        os.lseek(fd, 0, os.SEEK_SET)
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _found(name: str) -> str:
+    path = _tools_path(name)
+    assert path is not None, f"{name} was found a moment ago"
+    return path

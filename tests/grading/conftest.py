@@ -1,0 +1,164 @@
+"""A real pipeline for the grading tests: the test's database, the machine's Redis as broker, and
+Celery worker processes started and killed as the test says."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.files.uploadedfile import TemporaryUploadedFile
+from django.db import connection
+from django.utils import timezone
+
+from coursesite.celery import app as celery_app
+from coursesite.models import GracePolicy, GradeCategory, GradeItem, Role
+from grading.models import AutograderBundle, GradingJob
+from grading.services import bundle_upload
+from submissions.models import Assignment, Submission
+from submissions.services import submission_create
+from tests.conftest import REPO, django_env, make_member
+
+PIPELINE_BUNDLE = Path(__file__).parent / "pipeline_bundle"
+
+
+def xdist_index() -> int:
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+def zip_folder(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    return f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}"
+
+
+@dataclass
+class Pipeline:
+    broker: str
+    var_dir: Path
+    assignment: Assignment
+    bundle: AutograderBundle
+    workers: list[subprocess.Popen[str]] = field(default_factory=list)
+    students: int = 0
+
+    def start_worker(self, queues: str = "cpu,gpu,regrade") -> subprocess.Popen[str]:
+        env = django_env(
+            DJANGO_SETTINGS_MODULE="coursesite.settings.test",
+            DATABASE_URL=database_url(),
+            CELERY_BROKER_URL=self.broker,
+            MEDIA_ROOT=str(settings.MEDIA_ROOT),
+            COURSESITE_VAR_DIR=str(self.var_dir),
+            GRADING_SLOT_OFFSET=str(200 + 20 * xdist_index() + len(self.workers)),
+            GRADING_LEASE_MARGIN_SECONDS="3",
+            COURSESITE_ALLOW_UNSANDBOXED=os.environ.get("COURSESITE_ALLOW_UNSANDBOXED", "0"),
+        )
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "coursesite", "worker", "-Q", queues,
+             "--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "--hostname", f"test{len(self.workers)}@%h", "--loglevel", "INFO"],
+            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        self.workers.append(worker)
+        return worker
+
+    def stop_workers(self, how: int = signal.SIGTERM) -> None:
+        for worker in self.workers:
+            if worker.poll() is None:
+                worker.send_signal(how)
+        for worker in self.workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+    def hand_in(self, value: int, sleep: float = 0) -> Submission:
+        self.students += 1
+        student = make_member(self.assignment.item.course, f"student{self.students}", Role.STUDENT)
+        upload = TemporaryUploadedFile("answer.py", "text/x-python", 0, None)
+        upload.write(f"VALUE = {value}\nSLEEP = {sleep}\n".encode())
+        upload.flush()
+        return submission_create(
+            handin=self.assignment, student=student, submitted_by=student, upload=upload
+        )
+
+    def job_of(self, submission: Submission) -> GradingJob:
+        return GradingJob.objects.filter(subject=f"submission:{submission.pk}").latest("created_at")
+
+    def wait(self, job: GradingJob, *statuses: str, timeout: float = 90) -> GradingJob:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job.refresh_from_db()
+            if job.status in statuses:
+                return job
+            time.sleep(0.2)
+        raise AssertionError(f"job {job.pk} is still {job.status}, not {statuses}")
+
+
+@pytest.fixture
+def pipeline(transactional_db, redis_url, tmp_path, settings) -> Iterator[Pipeline]:
+    from grading.sandbox import sandbox_available
+    from tests.conftest import REQUIRE_SERVICES
+
+    if not sandbox_available() and os.environ.get("COURSESITE_ALLOW_UNSANDBOXED") != "1":
+        if REQUIRE_SERVICES:
+            pytest.fail("bubblewrap is missing; REQUIRE_SERVICES=1 says it must be here")
+        pytest.skip("bubblewrap is missing")
+    settings.MEDIA_ROOT = tmp_path / "media"
+    broker = redis_url.rsplit("/", 1)[0] + f"/{1 + xdist_index()}"
+    redis.Redis.from_url(broker).flushdb()
+    saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
+    celery_app.conf.update(
+        broker_url=broker,
+        broker_transport_options={"queue_order_strategy": "priority", "visibility_timeout": 3600},
+    )
+    celery_app.close()
+    pipeline = Pipeline(broker=broker, var_dir=tmp_path / "var", **course_with_autograder(tmp_path))
+    try:
+        yield pipeline
+    finally:
+        pipeline.stop_workers()
+        celery_app.conf.update(broker_url=saved[0], broker_transport_options=saved[1])
+        celery_app.close()
+        redis.Redis.from_url(broker).flushdb()
+
+
+def course_with_autograder(tmp_path: Path) -> dict[str, object]:
+    from tests.conftest import make_course
+
+    course = make_course("pipeline-course")
+    GracePolicy.objects.create(course=course)
+    teacher = make_member(course, "teacher", Role.INSTRUCTOR)
+    category = GradeCategory.objects.create(course=course, name="Assignments", weight=Decimal(100))
+    item = GradeItem.objects.create(
+        course=course, category=category, slug="answer", title="The answer",
+        max_points=Decimal(100), due_at=timezone.now() + timedelta(days=3), uses_grace_days=True,
+    )  # fmt: skip
+    assignment = Assignment.objects.create(item=item, handin_files=["answer.py"])
+    bundle_zip = tmp_path / "bundle.zip"
+    bundle_zip.write_bytes(zip_folder(PIPELINE_BUNDLE))
+    bundle = bundle_upload(item=item, path=bundle_zip, uploaded_by=teacher)
+    return {"assignment": assignment, "bundle": bundle}
