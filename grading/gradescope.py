@@ -1,20 +1,21 @@
 """Running a Gradescope-style bundle (``setup.sh`` + ``run_autograder``) in coursesite's sandbox.
 
 Gradescope lays a job out under ``/autograder``: ``source/`` (the bundle), ``submission/`` (the
-student's files) and ``results/`` (where ``run_autograder`` writes ``results.json``). coursesite
-lays out the job folder the same way, but the sandbox shows it at ``/job``, so
-``run_autograder`` finds the root in ``$AUTOGRADER_ROOT`` (``/job`` in the sandbox) and should
-use ``${AUTOGRADER_ROOT:-/autograder}`` to run on both. ``setup.sh`` is not run: nothing is
-installed while grading, and the packages ``requirements.txt`` names must already be on the
-worker. Since the results are written from inside the sandbox, next to the student's code, they
-are self-reported: read safely, size-capped, but not to be trusted as a native grader's are.
+student's files), ``results/`` (where ``run_autograder`` writes ``results.json``) and
+``run_autograder`` itself. coursesite lays out the job folder the same way and the sandbox shows
+it at ``/autograder``, so a bundle written for Gradescope runs unchanged. Only in the unsandboxed
+development mode is the root elsewhere; ``$AUTOGRADER_ROOT`` names it in both modes.
+``setup.sh`` is not run: nothing is installed while grading, and the packages
+``requirements.txt`` names must already be on the worker. Since the results are written from
+inside the sandbox, next to the student's code, they are self-reported: read safely and
+size-capped, but not to be trusted as a native grader's are.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grading.bundles import VISIBILITIES, Bundle, missing_packages
@@ -25,12 +26,9 @@ SUBMISSION = "submission"
 RESULTS = "results"
 RESULTS_FILE = "results.json"
 RESULTS_MAX_BYTES = 4 * 1024 * 1024
-# Within the sandbox the job's folder is the current directory wherever it is mounted.
-COMMAND = (
-    "/bin/bash",
-    "-c",
-    'export AUTOGRADER_ROOT="$PWD" && exec /bin/bash source/run_autograder',
-)
+MOUNT_AT = PurePosixPath("/autograder")
+# The job's folder is the current directory wherever it is mounted.
+COMMAND = ("/bin/bash", "-c", 'export AUTOGRADER_ROOT="$PWD" && exec /bin/bash ./run_autograder')
 MAX_TESTS = 1000
 MAX_NAME_LENGTH = 200
 MAX_OUTPUT_CHARS = 16 * 1024

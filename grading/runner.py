@@ -28,7 +28,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grading import gradescope
@@ -36,6 +36,7 @@ from grading.archives import ArchiveError, ArchiveLimits, handin_check, handin_e
 from grading.bundles import RESERVED_NAMES, Bundle, TestSpec
 from grading.outputs import BadOutput, Outputs
 from grading.sandbox import SandboxResult, run_sandboxed
+from grading.sandbox.bwrap import JOB
 from grading.sandbox.stream import CappedOutput, stream_until
 
 log = logging.getLogger(__name__)
@@ -196,8 +197,10 @@ class _Run:
         self.job.mkdir()
         place_handin(submission, self.job / gradescope.SUBMISSION, self.bundle.files)
         copy_tree(self.bundle.root, self.job / gradescope.SOURCE, fail=_bundle_changed)
+        source = self.job / gradescope.SOURCE
+        shutil.copyfile(source / "run_autograder", self.job / "run_autograder")
         (self.job / gradescope.RESULTS).mkdir()
-        sandbox = self._sandbox(gradescope.COMMAND, DRIVER_ENV)
+        sandbox = self._sandbox(gradescope.COMMAND, DRIVER_ENV, mount_at=gradescope.MOUNT_AT)
         try:
             reported = gradescope.read_results(self.job / gradescope.RESULTS)
         except BadOutput as error:
@@ -211,9 +214,12 @@ class _Run:
             sandbox.verdict, tests, sandbox, grader_log="", self_reported=True, score=reported.score
         )
 
-    def _sandbox(self, argv: Sequence[str], env: dict[str, str]) -> SandboxResult:
+    def _sandbox(
+        self, argv: Sequence[str], env: dict[str, str], mount_at: PurePosixPath = JOB
+    ) -> SandboxResult:
         return run_sandboxed(
             list(argv),
+            mount_at=mount_at,
             job_dir=self.job,
             limits=self.bundle.limits,
             slot=self.slot,

@@ -43,10 +43,10 @@ def slot_uid(slot: int) -> int:
     return SLOT_UID_BASE + slot
 
 
-def etc_files(uid: int) -> dict[str, bytes]:
+def etc_files(uid: int, home: PurePosixPath = JOB) -> dict[str, bytes]:
     """/etc files made up for the job: the names of its own user and group, and localhost."""
     return {
-        "/etc/passwd": f"sandbox:x:{uid}:{uid}:sandbox:{JOB}:/usr/sbin/nologin\n".encode(),
+        "/etc/passwd": f"sandbox:x:{uid}:{uid}:sandbox:{home}:/usr/sbin/nologin\n".encode(),
         "/etc/group": f"sandbox:x:{uid}:\n".encode(),
         "/etc/hosts": b"127.0.0.1\tlocalhost\n::1\tlocalhost\n",
     }
@@ -83,6 +83,7 @@ def bwrap_argv(
     env: Mapping[str, str],
     read_only: Sequence[Path] = (),
     gpu_index: int | None = None,
+    mount_at: PurePosixPath = JOB,
 ) -> list[str]:
     """The full command line: bwrap, then setpriv dropping to ``uid``, then prlimit, then
     ``command``. ``read_only`` (the Python environment, and what the caller adds) is bound
@@ -104,7 +105,7 @@ def bwrap_argv(
             mounts.ro_bind(host_file)
     for path in read_only:
         mounts.ro_bind(str(path))
-    mounts.bind(str(job_dir), str(JOB))
+    mounts.bind(str(job_dir), str(mount_at))
     mounts.add("--proc", "/proc", "--dev", "/dev")
     mounts.tmpfs(SHM, limits.shm_bytes)
     if gpu_index is not None:
@@ -131,7 +132,7 @@ def bwrap_argv(
     for name, value in env.items():
         argv += ["--setenv", name, value]
     argv += mounts.argv
-    argv += ["--chdir", str(JOB), "--seccomp", str(fds.seccomp)]
+    argv += ["--chdir", str(mount_at), "--seccomp", str(fds.seccomp)]
     argv += ["--json-status-fd", str(fds.status)]
     argv += ["--", *setpriv_argv(tools.setpriv, uid)]
     argv += ["--", tools.prlimit, *prlimit_options(limits)]

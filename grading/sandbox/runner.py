@@ -16,7 +16,7 @@ import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from grading.sandbox.bwrap import JOB, Fds, Tools, bwrap_argv, etc_files, slot_uid
 from grading.sandbox.limits import Limits, rlimits_apply
@@ -79,8 +79,10 @@ def run_sandboxed(
     env: Mapping[str, str] | None = None,
     gpu_index: int | None = None,
     allow_unsandboxed: bool = False,
+    mount_at: PurePosixPath = JOB,
 ) -> SandboxResult:
-    """Run ``argv`` in ``job_dir`` (seen as /job inside) under ``limits``, as the uid of ``slot``.
+    """Run ``argv`` in ``job_dir`` (seen as ``mount_at``, /job by default, inside) under
+    ``limits``, as the uid of ``slot``.
 
     Before the run, ``job_dir`` and everything in it is handed to the slot's uid, and it stays
     so: whatever the job left there is untrusted. ``read_only`` paths are visible read-only at
@@ -104,8 +106,9 @@ def run_sandboxed(
             limits=limits,
             uid=slot_uid(slot),
             read_only=[*python_prefixes(), *(Path(path) for path in read_only)],
-            env=job_environment(env or {}, home=str(JOB)),
+            env=job_environment(env or {}, home=str(mount_at)),
             gpu_index=gpu_index,
+            mount_at=mount_at,
         )
     if not allow_unsandboxed:
         raise SandboxUnavailable(problem)
@@ -171,6 +174,7 @@ def _run_in_bwrap(
     read_only: Sequence[Path],
     env: Mapping[str, str],
     gpu_index: int | None,
+    mount_at: PurePosixPath,
 ) -> SandboxResult:
     tools = Tools(bwrap=_found("bwrap"), setpriv=_found("setpriv"), prlimit=_found("prlimit"))
     slot_processes_end(uid, grace_seconds=0)
@@ -184,7 +188,7 @@ def _run_in_bwrap(
                 status=status_write,
                 etc={
                     path: passed.enter_context(_data_fd(path, data))
-                    for path, data in etc_files(uid).items()
+                    for path, data in etc_files(uid, mount_at).items()
                 },
             )
             command = bwrap_argv(
@@ -197,6 +201,7 @@ def _run_in_bwrap(
                 env=env,
                 read_only=read_only,
                 gpu_index=gpu_index,
+                mount_at=mount_at,
             )
             started = time.monotonic()
             process = subprocess.Popen(

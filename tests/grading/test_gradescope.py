@@ -146,3 +146,26 @@ def test_it_refuses_results_that_link_elsewhere(tmp_path):
     (folder / "results.json").symlink_to("/etc/passwd")
     with pytest.raises(BadOutput, match="symbolic link"):
         read_results(folder)
+
+
+def test_it_shows_a_gradescope_job_its_files_at_slash_autograder(tmp_path):
+    from grading.gradescope import MOUNT_AT
+    from grading.sandbox import Limits, run_sandboxed, sandbox_available
+
+    if not sandbox_available():
+        import pytest
+
+        from tests.conftest import REQUIRE_SERVICES
+
+        if REQUIRE_SERVICES:
+            pytest.fail("bubblewrap is missing; REQUIRE_SERVICES=1 says it must be here")
+        pytest.skip("bubblewrap is missing")
+    (tmp_path / "run_autograder").write_text("echo hi\n")
+    result = run_sandboxed(
+        ["/bin/bash", "-c", "pwd; ls /autograder; echo $HOME"],
+        job_dir=tmp_path,
+        limits=Limits(wall_seconds=10),
+        slot=3900,
+        mount_at=MOUNT_AT,
+    )
+    assert result.stdout.split() == ["/autograder", "run_autograder", "/autograder"]
