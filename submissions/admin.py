@@ -7,7 +7,12 @@ from django.http import HttpRequest
 
 from coursesite.admin import CourseScopedAdmin
 from submissions.models import Assignment, Deliverable, Extension, Submission
-from submissions.services import extension_grant, extension_revoke, submission_activate
+from submissions.services import (
+    extension_grant,
+    extension_revoke,
+    submission_activate,
+    submission_regrade,
+)
 
 
 @admin.register(Assignment)
@@ -38,7 +43,7 @@ class SubmissionAdmin(CourseScopedAdmin):
     search_fields = ["student__username", "student__last_name", "group__name", "sha256", "filename"]
     list_select_related = ["item", "student", "group"]
     date_hierarchy = "submitted_at"
-    actions = ["activate"]
+    actions = ["activate", "regrade"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -56,6 +61,12 @@ class SubmissionAdmin(CourseScopedAdmin):
         self.message_user(
             request, f"{queryset.count()} hand-in(s) are now active.", messages.SUCCESS
         )
+
+    @admin.action(description="Grade the selected hand-ins again (regrade queue)")
+    def regrade(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        jobs = [submission_regrade(submission=submission) for submission in queryset]
+        queued = sum(job is not None for job in jobs)
+        self.message_user(request, f"{queued} hand-in(s) queued for regrading.", messages.SUCCESS)
 
 
 class ExtensionForm(forms.ModelForm):

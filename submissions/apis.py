@@ -26,12 +26,15 @@ from submissions.selectors import (
     lateness_row,
     submissions_of,
     with_lateness,
+    with_results,
 )
 from submissions.services import (
+    assignment_regrade,
     extension_grant,
     extension_revoke,
     submission_activate,
     submission_create,
+    submission_regrade,
 )
 
 
@@ -45,6 +48,30 @@ class LatenessSerializer(serializers.Serializer[Any]):
     pool_left = serializers.IntegerField(help_text="Grace days left after this item.")
 
 
+class TestResultSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    score = serializers.DecimalField(max_digits=10, decimal_places=4)
+    max_score = serializers.DecimalField(max_digits=10, decimal_places=4)
+    status = serializers.CharField()
+    visibility = serializers.CharField()
+    output = serializers.CharField()
+
+
+class ResultSerializer(serializers.Serializer[Any]):
+    status = serializers.CharField(help_text="queued, running, done or error")
+    verdict = serializers.CharField()
+    bundle_version = serializers.IntegerField(help_text="The autograder version that graded it.")
+    score = serializers.DecimalField(
+        max_digits=10, decimal_places=4, allow_null=True,
+        help_text="Empty while some tests are not yet visible to the student.",
+    )  # fmt: skip
+    max_score = serializers.DecimalField(max_digits=10, decimal_places=4, allow_null=True)
+    self_reported = serializers.BooleanField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    tests = TestResultSerializer(many=True)
+    logs = serializers.CharField(help_text="Staff only.")
+
+
 class SubmissionSerializer(serializers.ModelSerializer[Submission]):
     item = serializers.SlugRelatedField(slug_field="slug", read_only=True)  # type: ignore[var-annotated]
     student = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)  # type: ignore[var-annotated]
@@ -56,20 +83,22 @@ class SubmissionSerializer(serializers.ModelSerializer[Submission]):
         read_only=True,
         help_text="For the active hand-in: how late it is for each student it counts for.",
     )
+    result = ResultSerializer(
+        read_only=True, allow_null=True, help_text="The latest grading of this hand-in, if any."
+    )
 
     class Meta:
         model = Submission
         fields = [
             "id", "item", "student", "group", "submitted_by", "submitted_at", "filename", "sha256",
-            "size", "kind", "entries", "active", "lateness",
+            "size", "kind", "entries", "active", "lateness", "result",
         ]  # fmt: skip
 
 
 def serialize(submissions: list[Submission], course: Course, viewer: User, staff: bool) -> Any:
     with timezone.override(course.tz):
-        return SubmissionSerializer(
-            with_lateness(submissions, course, viewer, staff), many=True
-        ).data
+        rows = with_results(with_lateness(submissions, course, viewer, staff), staff=staff)
+        return SubmissionSerializer(rows, many=True).data
 
 
 class HandInSubmissionsApi(APIView):
@@ -316,3 +345,42 @@ class ExtensionApi(APIView):
         extension_revoke(extension=extension, revoked_by=request_user(request))
         with timezone.override(course.tz):
             return Response(ExtensionSerializer(extension).data)
+
+
+class RegradeAnswerSerializer(serializers.Serializer[Any]):
+    queued = serializers.ListField(child=serializers.IntegerField(), help_text="The new jobs' ids.")
+
+
+class SubmissionRegradeApi(APIView):
+    """Staff: grade one hand-in again with the item's current autograder (regrade queue)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={202: RegradeAnswerSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        submission, staff = access_submission(request_user(request), pk)
+        if not staff:
+            raise Http404
+        job = submission_regrade(submission=submission)
+        if job is None:
+            raise ApplicationError(f"{submission.item} has no autograder.")
+        return Response({"queued": [job.pk]}, status=status.HTTP_202_ACCEPTED)
+
+
+class AssignmentRegradeApi(APIView):
+    """Staff: grade every active hand-in of an assignment again, on the regrade queue, which
+    workers serve only when no fresh hand-in waits."""
+
+    permission_classes = [IsAuthenticated, CoursePermission]
+    required_role = write_role = Role.TA
+
+    @extend_schema(request=None, responses={202: RegradeAnswerSerializer})
+    def post(self, request: Request, course_slug: str, pk: int) -> Response:
+        course: Course = request.course  # type: ignore[attr-defined]
+        assignment = (
+            Assignment.objects.filter(pk=pk, item__course=course).select_related("item").first()
+        )
+        if assignment is None:
+            raise Http404
+        jobs = assignment_regrade(item=assignment.item)
+        return Response({"queued": [job.pk for job in jobs]}, status=status.HTTP_202_ACCEPTED)

@@ -122,6 +122,16 @@ class Submission(models.Model):
     def __str__(self) -> str:
         return f"{self.item} by {self.student or self.group} at {self.submitted_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def grading_subject(self) -> str:
+        """How grading jobs name this hand-in (grading knows nothing of submissions)."""
+        return f"submission:{self.pk}"
+
+    @property
+    def grading_owner(self) -> str:
+        """Whose work it is, so that a newer hand-in of the same owner supersedes this one."""
+        return f"student:{self.student_id}" if self.student_id else f"group:{self.group_id}"
+
 
 class Extension(models.Model):
     """A new due date for one student (or one project group) on one item."""

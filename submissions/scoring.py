@@ -22,18 +22,6 @@ CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 
 
-def subject_of(submission: Submission) -> str:
-    return f"submission:{submission.pk}"
-
-
-def owner_of(submission: Submission) -> str:
-    return (
-        f"student:{submission.student_id}"
-        if submission.student_id
-        else f"group:{submission.group_id}"
-    )
-
-
 def submission_of_job(job: GradingJob) -> Submission | None:
     kind, _, pk = job.subject.partition(":")
     if kind != "submission" or not pk.isdigit():
@@ -43,7 +31,7 @@ def submission_of_job(job: GradingJob) -> Submission | None:
 
 def latest_result(submission: Submission) -> GradingJob | None:
     return (
-        GradingJob.objects.filter(subject=subject_of(submission), status=JobStatus.DONE)
+        GradingJob.objects.filter(subject=submission.grading_subject, status=JobStatus.DONE)
         .order_by("-finished_at", "-pk")
         .first()
     )
@@ -102,7 +90,7 @@ def course_scores_refresh(*, course: Course) -> None:
     active = Submission.objects.filter(item__course=course, active=True).select_related(
         "item", "student"
     )
-    subjects = {subject_of(s): s for s in active}
+    subjects = {s.grading_subject: s for s in active}
     done = (
         GradingJob.objects.filter(subject__in=subjects, status=JobStatus.DONE)
         .select_related("bundle")

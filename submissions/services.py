@@ -24,7 +24,7 @@ from grading.archives import ArchiveError, ArchiveLimits, handin_check
 from grading.models import GradingJob, JobStatus
 from grading.services import grading_job_create
 from submissions.models import Assignment, Deliverable, Extension, Submission
-from submissions.scoring import course_scores_refresh, owner_of, subject_of
+from submissions.scoring import course_scores_refresh
 
 HOUR = timedelta(hours=1)
 
@@ -166,8 +166,8 @@ def submission_create(
             submission.save()
             grading_job_create(
                 item=item,
-                subject=subject_of(submission),
-                owner=owner_of(submission),
+                subject=submission.grading_subject,
+                owner=submission.grading_owner,
                 archive=stored,
                 filename=submission.filename,
                 sha256=sha256,
@@ -191,7 +191,7 @@ def submission_activate(*, submission: Submission) -> Submission:
     if not submission.active:
         submission.active = True
         submission.save(update_fields=["active"])
-    subject = subject_of(submission)
+    subject = submission.grading_subject
     if not GradingJob.objects.filter(subject=subject).exclude(status=JobStatus.SUPERSEDED).exists():
         _grade(submission)
     course_scores_refresh(course=submission.item.course)
@@ -201,8 +201,8 @@ def submission_activate(*, submission: Submission) -> Submission:
 def _grade(submission: Submission, *, regrade: bool = False) -> GradingJob | None:
     return grading_job_create(
         item=submission.item,
-        subject=subject_of(submission),
-        owner=owner_of(submission),
+        subject=submission.grading_subject,
+        owner=submission.grading_owner,
         archive=str(submission.file.name),
         filename=submission.filename,
         sha256=submission.sha256,

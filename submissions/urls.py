@@ -1,6 +1,7 @@
 from django.urls import path
 
 from submissions.apis import (
+    AssignmentRegradeApi,
     DeliverableSubmissionsApi,
     ExtensionApi,
     ExtensionsApi,
@@ -8,6 +9,7 @@ from submissions.apis import (
     HandInSubmissionsApi,
     SubmissionActivateApi,
     SubmissionApi,
+    SubmissionRegradeApi,
 )
 
 api_urlpatterns = [
@@ -28,7 +30,17 @@ api_urlpatterns = [
         ExtensionApi.as_view(),
         name="api-extension",
     ),
+    path(
+        "courses/<slug:course_slug>/assignments/<int:pk>/regrade/",
+        AssignmentRegradeApi.as_view(),
+        name="api-assignment-regrade",
+    ),
     path("submissions/<int:pk>/", SubmissionApi.as_view(), name="api-submission"),
+    path(
+        "submissions/<int:pk>/regrade/",
+        SubmissionRegradeApi.as_view(),
+        name="api-submission-regrade",
+    ),
     path(
         "submissions/<int:pk>/activate/",
         SubmissionActivateApi.as_view(),

@@ -31,6 +31,7 @@ from submissions.selectors import (
     handin_url,
     submissions_of,
     with_lateness,
+    with_results,
     work_rows,
 )
 from submissions.services import handin_refusal, submission_activate, submission_create
@@ -150,7 +151,7 @@ def handin_page(request: HttpRequest, slug: str, pk: int, kind: type[HandInItem]
         "form": form,
         "error": error,
         "refusal": handin_refusal(handin=handin, group=group),
-        "history": with_lateness(history, course, user, False),
+        "history": with_results(with_lateness(history, course, user, False), staff=False),
         "active": next((submission for submission in history if submission.active), None),
         "extended_due_at": extension_due(handin.item, user, group),
         "is_assignment": is_assignment,
