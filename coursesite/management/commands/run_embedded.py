@@ -13,7 +13,7 @@ QUEUES = "cpu,gpu,regrade"
 
 
 class Command(BaseCommand):
-    help = "Serve coursesite on one machine: the web server and a worker for every queue."
+    help = "Serve coursesite on one machine: the web server and a worker (with beat) for every queue."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -28,7 +28,9 @@ class Command(BaseCommand):
             subprocess.Popen([python, manage, "runserver", "--noreload", addr]),
             subprocess.Popen(
                 [python, "-m", "celery", "-A", "coursesite", "worker", "-Q", QUEUES,
-                 "--concurrency", "1", "--hostname", "embedded@%h", "--loglevel", "INFO"]
+                 "--concurrency", "1", "--hostname", "embedded@%h", "--loglevel", "INFO",
+                 # Beat inside the worker: the reconciler runs without a process of its own.
+                 "--beat"]
             ),
         ]  # fmt: skip
         stopping = False
