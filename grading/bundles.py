@@ -9,12 +9,14 @@ key at fault, so an instructor can fix it without reading this code.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
 import stat
 import tempfile
 import tomllib
+import zipfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -355,3 +357,19 @@ def _test(test: dict[str, Any], where: str) -> TestSpec:
             where, f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}."
         )
     return TestSpec(name=name, points=float(points), visibility=visibility)
+
+
+def pack_bundle(folder: Path) -> bytes:
+    """The bundle folder as a zip whose bytes depend only on the files' names and contents, so
+    that packing an unchanged folder again gives the same sha256 (and no new version)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_symlink():
+                raise BundleError(f"{path}: the bundle may not hold symbolic links.")
+            if path.is_file() and "__pycache__" not in path.parts:
+                entry = zipfile.ZipInfo(path.relative_to(folder).as_posix(), (1980, 1, 1, 0, 0, 0))
+                entry.external_attr = 0o644 << 16
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(entry, path.read_bytes())
+    return buffer.getvalue()

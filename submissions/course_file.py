@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.db import models
@@ -11,7 +14,9 @@ from coursesite.course_file.reader import Node
 from coursesite.course_file.sections import Section
 from coursesite.course_file.spec import CoursePlan
 from coursesite.course_file.sync import Changes, prune, sync_row
-from coursesite.models import Course
+from coursesite.models import Course, GradeItem, Role
+from grading.bundles import BundleError, load_bundle, pack_bundle
+from grading.services import bundle_upload, current_bundle
 from submissions.models import MEGABYTE, Assignment, Deliverable
 
 
@@ -20,6 +25,43 @@ class Handin:
     item: str
     handin_files: tuple[str, ...]
     max_archive_bytes: int
+    autograder: Path | None = None
+
+
+def _autograder(node: Node, files: tuple[str, ...]) -> Path:
+    """The autograder bundle a course file names (a folder or a zip beside the file), checked."""
+    path = (Path(node.file).parent / node.text(max_length=500)).resolve()
+    try:
+        with load_bundle(path) as bundle:
+            expected = bundle.files
+    except BundleError as error:
+        raise node.error(error.message) from None
+    if sorted(expected) != sorted(files):
+        raise node.error(
+            f"the autograder grades the files {', '.join(expected)}, "
+            f"but handin lists {', '.join(files)}"
+        )
+    return path
+
+
+def _bundle_bytes(path: Path) -> bytes:
+    return pack_bundle(path) if path.is_dir() else path.read_bytes()
+
+
+def _apply_autograder(course: Course, item: GradeItem, path: Path, changes: Changes) -> None:
+    """Upload the bundle as the item's next version, unless its current version has these bytes."""
+    data = _bundle_bytes(path)
+    current = current_bundle(item)
+    if current is not None and current.sha256 == hashlib.sha256(data).hexdigest():
+        return
+    instructor = course.memberships.filter(role=Role.INSTRUCTOR).order_by("user__username").first()
+    if instructor is None:
+        raise changes.refuse("assignments", "an autograder needs an instructor to upload it")
+    with tempfile.TemporaryDirectory() as folder:
+        packed = Path(folder) / "bundle.zip"
+        packed.write_bytes(data)
+        bundle_upload(item=item, path=packed, uploaded_by=instructor.user)
+    changes.created["autograder versions"] += 1
 
 
 class HandinSection(Section):
@@ -28,11 +70,14 @@ class HandinSection(Section):
     model: type[Assignment | Deliverable]
     default_mb: int
     require_files: bool
+    extra_keys: tuple[str, ...] = ()
 
     def parse(self, node: Node | None, plan: CoursePlan) -> list[Handin]:
         handins: list[Handin] = []
         for entry in node.items() if node is not None else ():
-            keys = entry.mapping(required=("item", "handin"), optional=("max_archive_mb",))
+            keys = entry.mapping(
+                required=("item", "handin"), optional=("max_archive_mb", *self.extra_keys)
+            )
             item = plan.claim_item(keys["item"], self.key).slug
             files = tuple(name.text(max_length=200) for name in keys["handin"].items())
             if self.require_files and not files:
@@ -47,7 +92,8 @@ class HandinSection(Section):
                 if "max_archive_mb" in keys
                 else self.default_mb
             )
-            handins.append(Handin(item, files, size_mb * MEGABYTE))
+            autograder = _autograder(keys["autograder"], files) if "autograder" in keys else None
+            handins.append(Handin(item, files, size_mb * MEGABYTE, autograder))
         return handins
 
     def apply(self, course: Course, parsed: list[Handin], changes: Changes) -> None:
@@ -63,6 +109,8 @@ class HandinSection(Section):
                     "max_archive_bytes": handin.max_archive_bytes,
                 },
             )
+            if handin.autograder is not None:
+                _apply_autograder(course, items[handin.item], handin.autograder, changes)
             kept.append(row.pk)
         stale: models.QuerySet[Any] = self.model.objects.filter(item__course=course).exclude(
             pk__in=kept
@@ -87,6 +135,9 @@ class AssignmentsSection(HandinSection):
     model = Assignment
     default_mb = 20
     require_files = True
+    # An assignment's autograder: the course file names its folder; each change of the folder's
+    # content is uploaded as a new version when the file is loaded.
+    extra_keys = ("autograder",)
 
 
 class DeliverablesSection(HandinSection):
