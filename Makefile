@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check clean
+.PHONY: run test lint typecheck check clean gpu-check
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ typecheck: $(INSTALLED)
 	$(BIN)/mypy
 
 check: lint typecheck test
+
+# On a machine with an NVIDIA GPU: grade the four assignments' solutions on the GPU and the CPU.
+gpu-check: $(INSTALLED)
+	$(BIN)/python bench/gpu_check.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
