@@ -15,8 +15,7 @@ from submissions.services import (
 )
 
 
-@admin.register(Assignment)
-class AssignmentAdmin(CourseScopedAdmin):
+class HandInAdmin(CourseScopedAdmin):
     course_path = "item__course"
     list_display = ["item", "handin_files", "max_archive_bytes"]
     list_filter = ["item__course"]
@@ -24,13 +23,8 @@ class AssignmentAdmin(CourseScopedAdmin):
     list_select_related = ["item"]
 
 
-@admin.register(Deliverable)
-class DeliverableAdmin(CourseScopedAdmin):
-    course_path = "item__course"
-    list_display = ["item", "handin_files", "max_archive_bytes"]
-    list_filter = ["item__course"]
-    search_fields = ["item__title", "item__slug"]
-    list_select_related = ["item"]
+admin.site.register(Assignment, HandInAdmin)
+admin.site.register(Deliverable, HandInAdmin)
 
 
 @admin.register(Submission)
