@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 from argparse import ArgumentParser
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from grading.archives import ArchiveError
 from grading.bundles import BundleError, load_bundle
 from grading.runner import ResultDocument, grade
 from grading.sandbox import SandboxUnavailable
+from grading.sandbox.slots import free_slot
 
 ALLOW_UNSANDBOXED_ENV = "COURSESITE_ALLOW_UNSANDBOXED"
 UNUSABLE = 2
@@ -35,7 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("submission", help="the hand-in: a folder, a .zip/.tar.gz or a file")
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
         parser.add_argument("--keep", action="store_true", help="keep the job folder to inspect")
-        parser.add_argument("--slot", type=int, default=0, help="the sandbox slot (its uid)")
+        parser.add_argument(
+            "--slot", type=int, default=None, help="the sandbox slot (its uid); default: a free one"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -44,13 +48,14 @@ class Command(BaseCommand):
             raise CommandError(
                 f"The bundle cannot be used: {error.message}", returncode=UNUSABLE
             ) from None
-        with bundle:
+        chosen = options["slot"]
+        with bundle, nullcontext(chosen) if chosen is not None else free_slot() as slot:
             try:
                 result = grade(
                     bundle,
                     Path(options["submission"]),
                     work_root=Path(tempfile.gettempdir()) / "coursesite-grade-local",
-                    slot=options["slot"],
+                    slot=slot,
                     allow_unsandboxed=os.environ.get(ALLOW_UNSANDBOXED_ENV) == "1",
                     keep=options["keep"] or None,
                 )

@@ -1,0 +1,17 @@
+from grading.sandbox.slots import free_slot
+
+
+def test_it_gives_programs_running_at_once_different_slots():
+    slots = range(4980, 4983)
+    with free_slot(slots) as first, free_slot(slots) as second:
+        assert first != second
+    with free_slot(slots) as again:
+        assert again == first
+
+
+def test_it_says_so_when_every_slot_is_taken():
+    import pytest
+
+    with free_slot(range(4990, 4991)), pytest.raises(RuntimeError, match="in use"):
+        with free_slot(range(4990, 4991)):
+            pass
