@@ -12,6 +12,6 @@ def test_it_gives_programs_running_at_once_different_slots():
 def test_it_says_so_when_every_slot_is_taken():
     import pytest
 
-    with free_slot(range(4990, 4991)), pytest.raises(RuntimeError, match="in use"):
-        with free_slot(range(4990, 4991)):
-            pass
+    only = range(4990, 4991)
+    with free_slot(only), pytest.raises(RuntimeError, match="in use"), free_slot(only):
+        pass
