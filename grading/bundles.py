@@ -43,6 +43,8 @@ _LIMIT_RANGES = {
     "processes": (1, 4096, 64),
     "output_kb": (1, 1024 * 1024, 1024),
 }
+MAX_IMAGES = 8
+IMAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.png")
 _REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 
 
@@ -76,6 +78,7 @@ class Bundle:
     tests: list[TestSpec]
     kind: Literal["native", "gradescope"]
     max_score: float
+    images: tuple[str, ...] = ()
     _unpacked: tempfile.TemporaryDirectory[str] | None = field(
         default=None, repr=False, compare=False
     )
@@ -114,6 +117,7 @@ class Bundle:
                 for test in self.tests
             ],
             "max_score": self.max_score,
+            "images": list(self.images),
         }
 
 
@@ -221,7 +225,7 @@ def _load_native(root: Path) -> Bundle:
         raise BundleError(f"{MANIFEST}: not valid TOML: {error}.") from None
     except UnicodeDecodeError:
         raise BundleError(f"{MANIFEST}: not UTF-8 text.") from None
-    _refuse_unknown(data, {"name", "submission", "limits", "tests"}, "")
+    _refuse_unknown(data, {"name", "submission", "limits", "tests", "images"}, "")
     for script in ("driver.py", "grader.py"):
         if not (root / script).is_file():
             raise BundleError(f"{script} is missing: a bundle with {MANIFEST} needs one.")
@@ -234,7 +238,21 @@ def _load_native(root: Path) -> Bundle:
         tests=tests,
         kind="native",
         max_score=sum(test.points for test in tests),
+        images=_images(data),
     )
+
+
+def _images(data: dict[str, Any]) -> tuple[str, ...]:
+    """PNG files the driver writes to out/ for the student to see with the results."""
+    images = data.get("images", [])
+    if not isinstance(images, list) or len(images) > MAX_IMAGES:
+        raise _fail("", f"images must be a list of at most {MAX_IMAGES} file names in out/.")
+    for name in images:
+        if not isinstance(name, str) or not IMAGE_NAME.fullmatch(name):
+            raise _fail(
+                "", f"images: {name!r} is not a plain name of a .png file, such as 'filters.png'."
+            )
+    return tuple(images)
 
 
 def _fail(where: str, message: str) -> BundleError:

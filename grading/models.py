@@ -100,6 +100,9 @@ class GradingJob(models.Model):
     execution_time = models.FloatField(null=True, blank=True)
     self_reported = models.BooleanField(default=False)
     logs = models.TextField(blank=True)
+    images = models.JSONField(
+        default=list, blank=True, help_text="PNGs the autograder shows with the results."
+    )
     error = models.TextField(blank=True, help_text="Why grading itself failed, for staff.")
 
     class Meta:

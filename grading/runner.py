@@ -12,6 +12,7 @@ sandbox wrote is ever opened by path. A Gradescope-style bundle runs in the same
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import importlib.util
 import json
@@ -55,6 +56,8 @@ STATUSES = ("passed", "failed", "error")
 # The driver's environment inside the sandbox: unbuffered, so a killed run still shows its prints,
 # and a fixed hash seed, so that one hand-in graded twice runs the same way.
 DRIVER_ENV = {"PYTHONUNBUFFERED": "1", "PYTHONHASHSEED": "0"}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+IMAGE_MAX_BYTES = 2 * 1024 * 1024
 GRADER_FAILED = "The autograder itself failed on this test; the course staff can see why."
 
 
@@ -86,6 +89,7 @@ class ResultDocument:
     self_reported: bool
     tests: list[TestOutcome]
     logs: str
+    images: list[dict[str, str]] = field(default_factory=list)
     kept_at: Path | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -97,6 +101,7 @@ class ResultDocument:
             "self_reported": self.self_reported,
             "tests": [asdict(test) for test in self.tests],
             "logs": self.logs,
+            "images": self.images,
         }
 
 
@@ -187,7 +192,27 @@ class _Run:
             verdict = "error"
         elif verdict == "ok" and graded.failure:
             verdict = graded.failure
-        return self._document(verdict, tests, sandbox, grader_log=graded.log, self_reported=False)
+        document = self._document(
+            verdict, tests, sandbox, grader_log=graded.log, self_reported=False
+        )
+        document.images = self._images()
+        return document
+
+    def _images(self) -> list[dict[str, str]]:
+        """The bundle's images the run left in out/: read safely, checked to be PNGs, capped."""
+        images = []
+        outputs = Outputs(self.job / "out", max_bytes=IMAGE_MAX_BYTES)
+        for name in self.bundle.images:
+            try:
+                data = outputs.raw(name)
+            except BadOutput as error:
+                self.notes.append(f"image {name}: {error.message}")
+                continue
+            if not data.startswith(PNG_SIGNATURE):
+                self.notes.append(f"image {name}: not a PNG file; it is not shown")
+                continue
+            images.append({"name": name, "png_base64": base64.b64encode(data).decode("ascii")})
+        return images
 
     def gradescope(self, submission: Path) -> ResultDocument:
         missing = gradescope.missing_requirements(self.bundle)

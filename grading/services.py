@@ -156,6 +156,7 @@ def grading_job_finish(*, job: GradingJob, result: Mapping[str, Any]) -> bool:
         execution_time=float(result.get("execution_time") or 0),
         self_reported=bool(result.get("self_reported")),
         logs=str(result.get("logs", ""))[-LOG_LIMIT:],
+        images=list(result.get("images", [])),
     )
     if not stored:
         log.warning(

@@ -70,6 +70,10 @@ class ResultSerializer(serializers.Serializer[Any]):
     finished_at = serializers.DateTimeField(allow_null=True)
     tests = TestResultSerializer(many=True)
     logs = serializers.CharField(help_text="Staff only.")
+    images = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()),
+        help_text="PNGs the autograder shows with the results: name and png_base64.",
+    )
 
 
 class SubmissionSerializer(serializers.ModelSerializer[Submission]):

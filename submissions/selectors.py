@@ -330,5 +330,6 @@ def with_results(submissions: list[Submission], *, staff: bool) -> list[Submissi
             "finished_at": latest.finished_at,
             "tests": tests,
             "logs": latest.logs if staff else "",
+            "images": latest.images,
         }
     return submissions

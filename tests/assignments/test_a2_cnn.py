@@ -8,6 +8,7 @@ module-scoped fixture), each grading in a sandbox slot of its own per pytest-xdi
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -108,6 +109,9 @@ def test_the_solution_gets_full_marks_and_sees_its_training_curve(graded):
     out = result.kept_at / "job" / "out"
     assert json.loads((out / "device.json").read_text()) == {"device": "cpu", "cuda": False}
     assert (out / "filters.png").read_bytes().startswith(b"\x89PNG")
+    # The student sees the filters with the results: the runner keeps the checked PNG.
+    assert [image["name"] for image in result.images] == ["filters.png"]
+    assert base64.b64decode(result.images[0]["png_base64"]) == (out / "filters.png").read_bytes()
 
 
 def grade_local(tmp_path: Path, handin: Path, slot: int) -> dict:

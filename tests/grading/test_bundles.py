@@ -223,3 +223,19 @@ def test_it_describes_its_manifest_for_storage():
         "output_kb": 256,
         "gpu": False,
     }
+
+
+def test_it_refuses_an_image_that_is_not_a_plain_png_name(tmp_path):
+    import shutil
+
+    import pytest
+
+    from grading.bundles import BundleError, load_bundle
+    from tests.grading.conftest import PIPELINE_BUNDLE
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(PIPELINE_BUNDLE, bundle)
+    manifest = bundle / "autograder.toml"
+    manifest.write_text('images = ["../secret.png"]\n' + manifest.read_text())
+    with pytest.raises(BundleError, match=r"images: '\.\./secret\.png' is not a plain name"):
+        load_bundle(bundle)

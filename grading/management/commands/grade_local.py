@@ -72,7 +72,7 @@ class Command(BaseCommand):
             self.stderr.write(f"The job folder is kept at {result.kept_at}")
         if options["json"]:
             document = result.to_json()
-            del document["logs"]
+            del document["logs"], document["images"]
             self.stdout.write(json.dumps(document))
         else:
             self.stdout.write(table(bundle.name, result))
