@@ -13,7 +13,7 @@ QUEUES = "cpu,gpu,regrade"
 
 
 class Command(BaseCommand):
-    help = "Serve coursesite on one machine: the web server and a worker (with beat) for every queue."
+    help = "Serve coursesite on one machine: the web server and a worker with beat for every queue."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
