@@ -388,3 +388,31 @@ class AssignmentRegradeApi(APIView):
             raise Http404
         jobs = assignment_regrade(item=assignment.item)
         return Response({"queued": [job.pk for job in jobs]}, status=status.HTTP_202_ACCEPTED)
+
+
+class HandInItemSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(help_text="The id to hand in to.")
+    item = serializers.CharField(source="item.slug")
+    title = serializers.CharField(source="item.title")
+    opens_at = serializers.DateTimeField(source="item.opens_at", allow_null=True)
+    due_at = serializers.DateTimeField(source="item.due_at", allow_null=True)
+    handin_files = serializers.ListField(child=serializers.CharField())
+    max_archive_bytes = serializers.IntegerField()
+
+
+class HandInItemsApi(APIView):
+    """The course's assignments (or deliverables): what to hand in, where and by when."""
+
+    permission_classes = [IsAuthenticated, CoursePermission]
+    kind: type[HandInItem] = Assignment
+
+    @extend_schema(responses=HandInItemSerializer(many=True))
+    def get(self, request: Request, course_slug: str) -> Response:
+        course: Course = request.course  # type: ignore[attr-defined]
+        rows = self.kind.objects.filter(item__course=course).select_related("item")
+        with timezone.override(course.tz):
+            return Response(HandInItemSerializer(rows.order_by("item__due_at"), many=True).data)
+
+
+class DeliverableItemsApi(HandInItemsApi):
+    kind = Deliverable

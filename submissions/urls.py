@@ -2,10 +2,12 @@ from django.urls import path
 
 from submissions.apis import (
     AssignmentRegradeApi,
+    DeliverableItemsApi,
     DeliverableSubmissionsApi,
     ExtensionApi,
     ExtensionsApi,
     GraceDaysApi,
+    HandInItemsApi,
     HandInSubmissionsApi,
     SubmissionActivateApi,
     SubmissionApi,
@@ -13,6 +15,14 @@ from submissions.apis import (
 )
 
 api_urlpatterns = [
+    path(
+        "courses/<slug:course_slug>/assignments/", HandInItemsApi.as_view(), name="api-assignments"
+    ),
+    path(
+        "courses/<slug:course_slug>/deliverables/",
+        DeliverableItemsApi.as_view(),
+        name="api-deliverables",
+    ),
     path(
         "courses/<slug:course_slug>/assignments/<int:pk>/submissions/",
         HandInSubmissionsApi.as_view(),

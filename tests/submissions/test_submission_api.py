@@ -187,3 +187,17 @@ def test_it_shows_staff_the_grace_days_of_every_student_and_a_student_only_their
     assert [(row["student"], row["pool_left"]) for row in table] == [("carol", 5), ("erin", 7)]
     own = handins.personas.client(handins.erin).get(url).json()
     assert [row["student"] for row in own] == ["erin"]
+
+
+def test_it_lists_the_assignments_a_student_hands_in_to(handins):
+    course = handins.personas.course.slug
+    listed = handins.personas.client(handins.personas.carol).get(
+        f"/api/v1/courses/{course}/assignments/"
+    )
+    assert [(a["id"], a["item"], a["handin_files"]) for a in listed.json()] == [
+        (handins.assignment.pk, "a1", ["mlp.py"])
+    ]
+    outsider = handins.personas.client(handins.personas.dave).get(
+        f"/api/v1/courses/{course}/deliverables/"
+    )
+    assert outsider.status_code == 404
