@@ -48,7 +48,7 @@ class LatenessSerializer(serializers.Serializer[Any]):
     pool_left = serializers.IntegerField(help_text="Grace days left after this item.")
 
 
-class TestResultSerializer(serializers.Serializer[Any]):
+class VisibleTestSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     score = serializers.DecimalField(max_digits=10, decimal_places=4)
     max_score = serializers.DecimalField(max_digits=10, decimal_places=4)
@@ -68,7 +68,7 @@ class ResultSerializer(serializers.Serializer[Any]):
     max_score = serializers.DecimalField(max_digits=10, decimal_places=4, allow_null=True)
     self_reported = serializers.BooleanField()
     finished_at = serializers.DateTimeField(allow_null=True)
-    tests = TestResultSerializer(many=True)
+    tests = VisibleTestSerializer(many=True)
     logs = serializers.CharField(help_text="Staff only.")
     images = serializers.ListField(
         child=serializers.DictField(child=serializers.CharField()),

@@ -100,6 +100,7 @@ def load_second_copy(tmp_path: Path) -> Course:
     )
     for roster in EXAMPLE_COURSE.parent.glob("*.csv"):
         shutil.copy(roster, tmp_path / roster.name)
+    (tmp_path / "assignments").symlink_to(EXAMPLE_COURSE.parent / "assignments")
     course, _ = course_file_load(path=copy)
     record_scores(course)
     return course
