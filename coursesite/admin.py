@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
@@ -42,14 +43,26 @@ def staff_courses(request: HttpRequest) -> QuerySet[Course]:
 
 
 class ScopedChoices:
-    """Offers in a form's choices only the rows of the user's own courses."""
+    """Offers in a form's choices only the rows of the user's own courses.
+
+    The choices are read once per request: an inline's every row would otherwise run its own
+    query for the same list.
+    """
 
     def formfield_for_foreignkey(
         self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
     ) -> ModelChoiceField | None:
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
-        if field is not None and field.queryset is not None and not request.user.is_superuser:
+        if field is None or field.queryset is None:
+            return field
+        if not request.user.is_superuser:
             field.queryset = scope_choices(field.queryset, request)
+        if not isinstance(field.widget, ForeignKeyRawIdWidget):
+            cache = request.__dict__.setdefault("_panel_choices", {})
+            key = (type(self).__name__, db_field.name)
+            if key not in cache:
+                cache[key] = list(field.choices)
+            field.choices = cache[key]
         return field
 
 
@@ -128,9 +141,18 @@ class LectureInline(CourseScopedInline):
 
 
 class MembershipInline(CourseScopedInline):
+    """People are added from the course file or the membership list; here their course facts
+    are edited, with the user shown rather than looked up row by row."""
+
     model = Membership
     fields = ["user", "role", "section", "sis_user_id", "sis_login_id"]
-    raw_id_fields = ["user"]
+    readonly_fields = ["user"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        return super().get_queryset(request).select_related("user")
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
 
 
 @admin.register(Course)

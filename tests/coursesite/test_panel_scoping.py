@@ -265,3 +265,17 @@ def test_it_refuses_another_course_s_instructor_a_score_on_a_demo_item(
     assert response.status_code == 200
     assert set(response.context["adminform"].form.errors) >= {"item", "student"}
     assert not Score.objects.filter(item__slug="a2").exists()
+
+
+def test_it_opens_a_course_with_its_inlines_in_a_bounded_number_of_queries(
+    client: Client,
+    demo_course: Course,
+    demo_instructor: AbstractUser,
+    django_assert_max_num_queries,
+) -> None:
+    # 15 members, 7 categories, 25 items and 44 meetings: a query per row would be hundreds.
+    client.force_login(demo_instructor)
+    with django_assert_max_num_queries(30):
+        page = client.get(f"/admin/coursesite/course/{demo_course.pk}/change/")
+    assert page.status_code == 200
+    assert b"student12" in page.content
