@@ -1,0 +1,86 @@
+"""The hostile corpus graded end to end: each program handed in as the student's code, run by a
+bundle's driver in the real sandbox and scored by the trusted grader outside it.
+
+Whatever the code does, the verdict says what happened, the score is the grader's (zero: none of
+these programs gives the answer), no secret of the grading process reaches the results, and no
+process of the job's uid outlives the grading.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grading.bundles import load_bundle
+from grading.runner import grade
+from grading.sandbox.bwrap import slot_uid
+from tests.grading.conftest import PIPELINE_BUNDLE
+from tests.grading.test_runner import need_sandbox
+
+HOSTILE = Path(__file__).parent / "hostile"
+SECRETS = ("hostile-grading-secret-key-7c1e", "hostile-grading-db-password-2b9f")
+SLOT_BASE = 3500
+# Programs that import without error but do not give the answer make the driver fail: crashed.
+CASES = {
+    "infinite_loop": {"timeout"},
+    "fork_bomb": {"timeout", "crashed"},
+    "memory_bomb": {"memory"},
+    "output_flood": {"output_limit"},
+    "sleeper": {"timeout"},
+    "kill_parent": {"crashed"},
+    "fill_shm": {"crashed"},
+    "internet": {"crashed"},
+    "host_services": {"crashed"},
+    "read_secrets": {"crashed"},
+    "daemon": {"crashed"},
+    "escape_syscalls": {"crashed"},
+}
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("hostile") / "bundle"
+    shutil.copytree(PIPELINE_BUNDLE, folder)
+    manifest = folder / "autograder.toml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "wall_seconds = 30", "wall_seconds = 5\nmemory_mb = 512\nprocesses = 32\noutput_kb = 64"
+        )
+    )
+    with load_bundle(folder) as loaded:
+        yield loaded
+
+
+def processes_of(uid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            lines = status.read_text().splitlines()
+        except OSError:
+            continue
+        real = next((line.split()[1] for line in lines if line.startswith("Uid:")), None)
+        if real == str(uid):
+            found.append(int(status.parent.name))
+    return found
+
+
+@pytest.mark.parametrize("program", sorted(CASES))
+def test_it_grades_hostile_code_with_the_trusted_grader_only(
+    bundle, program: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    need_sandbox()
+    monkeypatch.setenv("SECRET_KEY", SECRETS[0])
+    monkeypatch.setenv("DATABASE_URL", f"postgres://coursesite:{SECRETS[1]}@127.0.0.1/coursesite")
+    handin = tmp_path / "answer.py"
+    shutil.copyfile(HOSTILE / f"{program}.py", handin)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    slot = SLOT_BASE + 20 * int(worker or 0) + sorted(CASES).index(program)
+    result = grade(bundle, handin, work_root=tmp_path / "work", slot=slot)
+    assert result.verdict in CASES[program], result.logs[-2000:]
+    assert (result.score, [test.status for test in result.tests]) == (0, ["failed"])
+    shown = result.logs + "".join(test.output for test in result.tests)
+    assert [secret for secret in SECRETS if secret in shown] == []
+    assert processes_of(slot_uid(slot)) == []
