@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -133,3 +134,33 @@ def django_env(**overrides: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in CONFIGURATION}
     env.update(overrides)
     return env
+
+
+def xdist_worker() -> int:
+    """This pytest-xdist worker's number (0 without xdist)."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+def xdist_slot(base: int, offset: int, *, per_worker: int = 10) -> int:
+    """A sandbox slot of its own for this worker: ``base`` keeps test files apart, ``offset`` the
+    gradings of one file. Two runs at once in one slot would kill each other's processes."""
+    assert offset < per_worker, "more gradings than this file's slots per worker"
+    return base + per_worker * xdist_worker() + offset
+
+
+def need_sandbox() -> None:
+    """Skip a test that needs the sandbox where there is none; fail it with REQUIRE_SERVICES=1."""
+    from grading.sandbox import sandbox_available
+
+    if sandbox_available():
+        return
+    message = "the sandbox cannot run here (bwrap, setpriv, prlimit, libseccomp and root needed)"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message}; REQUIRE_SERVICES=1 says it must")
+    pytest.skip(message)
+
+
+def score_table(result: Any) -> dict[str, tuple[float, str]]:
+    """Each test's score and status, from a result document or its JSON form."""
+    tests = result["tests"] if isinstance(result, dict) else [vars(t) for t in result.tests]
+    return {test["name"]: (test["score"], test["status"]) for test in tests}

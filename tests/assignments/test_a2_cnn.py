@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 import sys
 import tomllib
@@ -21,8 +20,7 @@ import pytest
 
 from grading.bundles import load_bundle
 from grading.runner import ResultDocument, grade
-from grading.sandbox import sandbox_available
-from tests.conftest import REPO, REQUIRE_SERVICES, django_env
+from tests.conftest import REPO, django_env, need_sandbox, score_table, xdist_slot
 
 A2 = REPO / "examples" / "assignments" / "a2-cnn"
 BUNDLE = A2 / "bundle"
@@ -35,25 +33,9 @@ SLOTS = {"solution": 0, "rerun": 1, "starter": 2} | {
     name: 3 + index for index, name in enumerate(FLAWED)
 }
 
-Scores = dict[str, tuple[float, str]]
-
 
 def sandbox_slot(offset: int) -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    return SLOT_BASE + 10 * int(worker or 0) + offset
-
-
-def need_sandbox() -> None:
-    if sandbox_available():
-        return
-    message = "the sandbox cannot run here (bwrap, setpriv, prlimit, libseccomp and root needed)"
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{message}; REQUIRE_SERVICES=1 says it must")
-    pytest.skip(message)
-
-
-def scores(result: ResultDocument) -> Scores:
-    return {test.name: (test.score, test.status) for test in result.tests}
+    return xdist_slot(SLOT_BASE, offset)
 
 
 def expected(variant: str) -> dict:
@@ -135,7 +117,7 @@ def grade_local(tmp_path: Path, handin: Path, slot: int) -> dict:
 
 
 def test_the_solution_gets_the_same_scores_on_every_run(graded, tmp_path):
-    first = scores(graded("solution"))
+    first = score_table(graded("solution"))
     # Three runs through the instructors' command, each compared with the runner's own run.
     for _ in range(3):
         document = grade_local(tmp_path, A2 / "solution", sandbox_slot(SLOTS["rerun"]))
@@ -156,7 +138,7 @@ def test_a_flawed_handin_loses_exactly_its_expected_tests(graded, variant):
 
 def test_a_handin_that_fakes_its_outputs_scores_nothing_for_training(graded):
     assert set(expected(FAKE)["fails"]) == set(TRAINING_TESTS)
-    result = scores(graded(FAKE))
+    result = score_table(graded(FAKE))
     assert {name: result[name] for name in TRAINING_TESTS} == {
         name: (0.0, "failed") for name in TRAINING_TESTS
     }

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import difflib
 import json
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,9 +18,8 @@ import pytest
 
 from grading.bundles import load_bundle
 from grading.runner import ResultDocument, grade
-from tests.conftest import REPO
+from tests.conftest import REPO, need_sandbox, score_table, xdist_slot
 from tests.grading.test_grade_local import grade_local
-from tests.grading.test_runner import need_sandbox
 
 A3 = REPO / "examples" / "assignments" / "a3-rnn"
 BUNDLE = A3 / "bundle"
@@ -33,15 +31,7 @@ TRAINING_TESTS = {"lm_trains", "heldout_perplexity"}
 
 
 def sandbox_slot(n: int) -> int:
-    """Slots 4000 + 400 + 10 * worker + n, n < 10: clear of the other test files and workers."""
-    assert n < 10, "more hand-ins than this file's ten slots per worker"
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-    return 4000 + 400 + 10 * worker + n
-
-
-def scores(result: ResultDocument | dict) -> dict[str, tuple[float, str]]:
-    tests = result["tests"] if isinstance(result, dict) else [vars(t) for t in result.tests]
-    return {test["name"]: (test["score"], test["status"]) for test in tests}
+    return xdist_slot(4400, n)
 
 
 def expected(handin: str) -> dict:
@@ -86,8 +76,8 @@ def test_it_gives_the_solution_the_same_scores_on_every_rerun(graded, tmp_path):
             f"--slot={sandbox_slot(RERUNS)}",
         )
         assert run.returncode == 0, run.stderr
-        reruns.append(scores(json.loads(run.stdout)))
-    assert reruns == [scores(graded("solution"))] * 3
+        reruns.append(score_table(json.loads(run.stdout)))
+    assert reruns == [score_table(graded("solution"))] * 3
 
 
 @pytest.mark.parametrize("handin", FLAWED)
@@ -102,18 +92,18 @@ def test_it_takes_from_a_flawed_variant_exactly_the_tests_of_its_mistake(graded,
 
 
 def test_it_gives_a_forged_handin_nothing_for_training(graded):
-    training = {name: scores(graded("fake"))[name][0] for name in TRAINING_TESTS}
+    training = {name: score_table(graded("fake"))[name][0] for name in TRAINING_TESTS}
     assert training == dict.fromkeys(TRAINING_TESTS, 0.0)
 
 
 def test_it_gives_a_forged_handin_nothing_at_all(graded):
     result = graded("fake")
-    assert (result.score, set(expected("fake")["fails"])) == (0, set(scores(result)))
+    assert (result.score, set(expected("fake")["fails"])) == (0, set(score_table(result)))
 
 
 def test_it_gives_the_unimplemented_starter_zero_without_an_error(graded):
     result = graded("starter")
-    statuses = {status for _, status in scores(result).values()}
+    statuses = {status for _, status in score_table(result).values()}
     assert (result.verdict, result.score, statuses) == ("ok", 0, {"failed"})
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import filecmp
 import json
-import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -21,9 +20,8 @@ import pytest
 
 from grading.bundles import Bundle, load_bundle
 from grading.runner import ResultDocument, grade
-from tests.conftest import REPO
+from tests.conftest import REPO, need_sandbox, score_table, xdist_slot
 from tests.grading.test_grade_local import grade_local
-from tests.grading.test_runner import need_sandbox
 
 ASSIGNMENT = REPO / "examples" / "assignments" / "a4-transformer-gnn"
 FLAWED = sorted(path.name for path in (ASSIGNMENT / "flawed").iterdir() if path.is_dir())
@@ -34,10 +32,7 @@ RERUNS = len(HANDINS)
 
 
 def sandbox_slot(place: int) -> int:
-    """Slots 4600 + 10 * worker + place, place < 10: clear of other test files and xdist workers."""
-    assert place < 10, "more gradings than this file's ten slots per worker"
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-    return 4600 + 10 * worker + place
+    return xdist_slot(4600, place)
 
 
 def expected(handin: str) -> dict:
@@ -46,11 +41,6 @@ def expected(handin: str) -> dict:
 
 def lost(result: ResultDocument) -> set[str]:
     return {test.name for test in result.tests if test.score < test.max_score}
-
-
-def scores(result: ResultDocument | dict) -> dict[str, tuple[float, str]]:
-    tests = result["tests"] if isinstance(result, dict) else [vars(t) for t in result.tests]
-    return {test["name"]: (test["score"], test["status"]) for test in tests}
 
 
 class Gradings:
@@ -107,8 +97,8 @@ def test_it_gives_the_solution_the_same_scores_on_every_rerun(
             f"--slot={sandbox_slot(RERUNS)}",
         )
         assert run.returncode == 0, run.stderr
-        reruns.append(scores(json.loads(run.stdout)))
-    assert reruns == [scores(gradings.result("solution"))] * 3
+        reruns.append(score_table(json.loads(run.stdout)))
+    assert reruns == [score_table(gradings.result("solution"))] * 3
 
 
 @pytest.mark.parametrize("handin", [*(f"flawed/{name}" for name in FLAWED), "fake"])

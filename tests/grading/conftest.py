@@ -29,13 +29,9 @@ from grading.models import AutograderBundle, GradingJob
 from grading.services import bundle_upload
 from submissions.models import Assignment, Submission
 from submissions.services import submission_create
-from tests.conftest import REPO, django_env, make_member
+from tests.conftest import REPO, django_env, make_member, xdist_worker
 
 PIPELINE_BUNDLE = Path(__file__).parent / "pipeline_bundle"
-
-
-def xdist_index() -> int:
-    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 
 
 def zip_folder(folder: Path) -> bytes:
@@ -71,7 +67,7 @@ class Pipeline:
             CELERY_BROKER_URL=self.broker,
             MEDIA_ROOT=str(settings.MEDIA_ROOT),
             COURSESITE_VAR_DIR=str(self.var_dir),
-            GRADING_SLOT_OFFSET=str(200 + 20 * xdist_index() + len(self.workers)),
+            GRADING_SLOT_OFFSET=str(200 + 20 * xdist_worker() + len(self.workers)),
             GRADING_LEASE_MARGIN_SECONDS="3",
             COURSESITE_ALLOW_UNSANDBOXED=os.environ.get("COURSESITE_ALLOW_UNSANDBOXED", "0"),
         )
@@ -128,7 +124,7 @@ def pipeline(transactional_db, redis_url, tmp_path, settings) -> Iterator[Pipeli
             pytest.fail("bubblewrap is missing; REQUIRE_SERVICES=1 says it must be here")
         pytest.skip("bubblewrap is missing")
     settings.MEDIA_ROOT = tmp_path / "media"
-    broker = redis_url.rsplit("/", 1)[0] + f"/{1 + xdist_index()}"
+    broker = redis_url.rsplit("/", 1)[0] + f"/{1 + xdist_worker()}"
     redis.Redis.from_url(broker).flushdb()
     saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
     celery_app.conf.update(

@@ -12,8 +12,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from grading.sandbox import runner as sandbox_runner
-from tests.conftest import REPO, django_env
-from tests.grading.test_runner import LINEAR, need_sandbox, sandbox_slot
+from tests.conftest import REPO, django_env, need_sandbox
+from tests.grading.test_runner import LINEAR, sandbox_slot
 
 KEYS = ["verdict", "score", "max_score", "execution_time", "self_reported", "tests"]
 TEST_KEYS = ["name", "score", "max_score", "status", "visibility", "output"]

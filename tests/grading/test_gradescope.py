@@ -12,7 +12,8 @@ from grading.bundles import load_bundle
 from grading.gradescope import read_results
 from grading.outputs import BadOutput
 from grading.runner import grade
-from tests.grading.test_runner import EXAMPLES, need_sandbox, sandbox_slot
+from tests.conftest import need_sandbox
+from tests.grading.test_runner import EXAMPLES, sandbox_slot
 
 HELLO = EXAMPLES / "gradescope-hello"
 

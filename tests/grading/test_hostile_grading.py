@@ -8,7 +8,6 @@ process of the job's uid outlives the grading.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -17,8 +16,8 @@ import pytest
 from grading.bundles import load_bundle
 from grading.runner import grade
 from grading.sandbox.bwrap import slot_uid
+from tests.conftest import need_sandbox, xdist_slot
 from tests.grading.conftest import PIPELINE_BUNDLE
-from tests.grading.test_runner import need_sandbox
 
 HOSTILE = Path(__file__).parent / "hostile"
 SECRETS = ("hostile-grading-secret-key-7c1e", "hostile-grading-db-password-2b9f")
@@ -76,8 +75,7 @@ def test_it_grades_hostile_code_with_the_trusted_grader_only(
     monkeypatch.setenv("DATABASE_URL", f"postgres://coursesite:{SECRETS[1]}@127.0.0.1/coursesite")
     handin = tmp_path / "answer.py"
     shutil.copyfile(HOSTILE / f"{program}.py", handin)
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    slot = SLOT_BASE + 20 * int(worker or 0) + sorted(CASES).index(program)
+    slot = xdist_slot(SLOT_BASE, sorted(CASES).index(program), per_worker=20)
     result = grade(bundle, handin, work_root=tmp_path / "work", slot=slot)
     assert result.verdict in CASES[program], result.logs[-2000:]
     assert (result.score, [test.status for test in result.tests]) == (0, ["failed"])

@@ -7,7 +7,6 @@ sandbox must be there. Each pytest-xdist worker uses sandbox slots of its own.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -17,8 +16,7 @@ import pytest
 from grading.archives import ArchiveError
 from grading.bundles import Bundle, load_bundle
 from grading.runner import ResultDocument, grade
-from grading.sandbox import sandbox_available
-from tests.conftest import REPO, REQUIRE_SERVICES
+from tests.conftest import REPO, need_sandbox, score_table, xdist_slot
 
 EXAMPLES = REPO / "examples" / "autograders"
 LINEAR = EXAMPLES / "linear-regression"
@@ -27,22 +25,7 @@ SLOT_BASE = 3000
 
 
 def sandbox_slot(offset: int = 0) -> int:
-    """A sandbox slot for this xdist worker; ``offset`` keeps test files apart."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    return SLOT_BASE + 10 * int(worker) + offset
-
-
-def need_sandbox() -> None:
-    if sandbox_available():
-        return
-    message = "the sandbox cannot run here (bwrap, setpriv, prlimit, libseccomp and root needed)"
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{message}; REQUIRE_SERVICES=1 says it must")
-    pytest.skip(message)
-
-
-def scores(result: ResultDocument) -> dict[str, tuple[float, str]]:
-    return {test.name: (test.score, test.status) for test in result.tests}
+    return xdist_slot(SLOT_BASE, offset)
 
 
 def write_bundle(root: Path, *, driver: str, grader: str, tests: str, limits: str = "") -> Bundle:
@@ -110,7 +93,7 @@ def test_it_gives_the_solution_full_marks_three_times_alike(linear, work_root):
 
 def test_it_takes_from_the_flawed_handin_exactly_the_tests_it_breaks(linear, work_root):
     result = grade(linear, LINEAR / "flawed", work_root=work_root, slot=sandbox_slot())
-    assert scores(result) == {
+    assert score_table(result) == {
         "shapes": (0.0, "failed"),
         "gradient": (0.0, "failed"),
         "fit_quality": (5.0, "passed"),
@@ -128,7 +111,7 @@ def test_it_still_scores_the_other_tests_when_one_function_raises(linear, tmp_pa
         "    return solution[:-1], solution[-1]\n",
     )
     result = grade(linear, handin, work_root=work_root, slot=sandbox_slot())
-    assert scores(result) == {
+    assert score_table(result) == {
         "shapes": (2.0, "passed"),
         "gradient": (0.0, "failed"),
         "fit_quality": (5.0, "passed"),
@@ -169,7 +152,7 @@ def test_it_scores_what_was_written_before_a_timeout(tmp_path, work_root):
     handin = solution_with(tmp_path, "def fit(X, y):\n    while True:\n        pass\n")
     result = grade(load_bundle(bundle_root), handin, work_root=work_root, slot=sandbox_slot())
     assert result.verdict == "timeout"
-    assert scores(result) == {
+    assert score_table(result) == {
         "shapes": (2.0, "passed"),
         "gradient": (3.0, "passed"),
         "fit_quality": (0.0, "failed"),

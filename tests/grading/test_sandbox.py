@@ -36,8 +36,7 @@ from grading.sandbox.limits import MEBIBYTE
 from grading.sandbox.runner import UNSANDBOXED_WARNING, slot_processes
 from grading.sandbox.seccomp import SeccompUnavailable
 from grading.sandbox.stream import CappedOutput
-from tests.conftest import REQUIRE_SERVICES, need_service
-from tests.grading.conftest import xdist_index
+from tests.conftest import REQUIRE_SERVICES, need_service, xdist_worker
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 FAKE_SECRET_KEY = "sandbox-test-secret-key-4f9d2c"
@@ -50,7 +49,7 @@ _slots = itertools.count()
 
 def unused_slot() -> int:
     """A slot no other test of this run uses, across pytest-xdist workers too."""
-    return 10 + xdist_index() * 100 + next(_slots)
+    return 10 + xdist_worker() * 100 + next(_slots)
 
 
 @dataclass
