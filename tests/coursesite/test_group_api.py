@@ -6,34 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 import yaml
-from django.contrib.auth.models import AbstractUser
 from openapi_spec_validator import validate
 
 from coursesite.groups import group_create, group_invite
-from coursesite.models import GroupInvitation, InvitationState, ProjectGroup, Role
-from tests.conftest import Personas, make_member
+from coursesite.models import InvitationState, ProjectGroup, Role
+from tests.conftest import make_member
 
 COURSE = "/api/v1/courses/dl-fall2024"
-
-
-@pytest.fixture
-def erin(personas: Personas) -> AbstractUser:
-    return make_member(personas.course, "erin", Role.STUDENT)
-
-
-@pytest.fixture
-def frank(personas: Personas) -> AbstractUser:
-    return make_member(personas.course, "frank", Role.STUDENT)
-
-
-@pytest.fixture
-def neurons(personas: Personas) -> ProjectGroup:
-    return group_create(course=personas.course, founder=personas.carol, name="Neurons")
-
-
-@pytest.fixture
-def invitation(personas: Personas, neurons: ProjectGroup, erin: AbstractUser) -> GroupInvitation:
-    return group_invite(group=neurons, invited_by=personas.carol, invited=erin)
 
 
 def test_it_forms_a_group_by_invitation_end_to_end(personas, erin):

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import yaml
-from django.contrib.auth.models import AbstractUser
 from django.db.models import ProtectedError
 from django.utils import timezone
 
@@ -26,42 +25,15 @@ from coursesite.groups import (
 )
 from coursesite.models import (
     Course,
-    GroupInvitation,
     GroupMembership,
     InvitationState,
     ProjectGroup,
-    Role,
 )
-from tests.conftest import EXAMPLE_COURSE, Personas, make_member
+from tests.conftest import EXAMPLE_COURSE
 from tests.coursesite.test_course_file_load import edited_example
 
 # 23:59 in Istanbul (UTC+3), stored in UTC: messages must give it back in the course's zone.
 PAST_LOCK = datetime(2024, 11, 10, 20, 59, tzinfo=UTC)
-
-
-@pytest.fixture
-def erin(personas: Personas) -> AbstractUser:
-    return make_member(personas.course, "erin", Role.STUDENT)
-
-
-@pytest.fixture
-def frank(personas: Personas) -> AbstractUser:
-    return make_member(personas.course, "frank", Role.STUDENT)
-
-
-@pytest.fixture
-def gina(personas: Personas) -> AbstractUser:
-    return make_member(personas.course, "gina", Role.STUDENT)
-
-
-@pytest.fixture
-def neurons(personas: Personas) -> ProjectGroup:
-    return group_create(course=personas.course, founder=personas.carol, name="Neurons")
-
-
-@pytest.fixture
-def invitation(personas: Personas, neurons: ProjectGroup, erin: AbstractUser) -> GroupInvitation:
-    return group_invite(group=neurons, invited_by=personas.carol, invited=erin)
 
 
 def lock(course: Course, at: datetime = PAST_LOCK) -> None:
