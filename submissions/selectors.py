@@ -284,9 +284,16 @@ def with_results(submissions: list[Submission], *, staff: bool) -> list[Submissi
     """Attach to each submission its latest grading job and the test results the viewer may see.
 
     Staff see every test. A student sees the tests their visibility allows, and the total only
-    when they see every test, so hidden points cannot be worked out. Two queries.
+    when they see every test, so hidden points cannot be worked out. Four queries, however many
+    submissions.
     """
     subjects = {s.grading_subject: s for s in submissions}
+    extended = {
+        (item, student, group): due
+        for item, student, group, due in Extension.objects.filter(
+            item__in={s.item_id for s in submissions}, revoked_at__isnull=True
+        ).values_list("item_id", "student_id", "group_id", "due_at")
+    }
     jobs: dict[str, GradingJob] = {}
     for job in (
         GradingJob.objects.filter(subject__in=subjects)
@@ -303,16 +310,8 @@ def with_results(submissions: list[Submission], *, staff: bool) -> list[Submissi
         if latest is None:
             continue
         # A student with an extension sees "after the due date" tests only after their own.
-        owner = (
-            {"student_id": submission.student_id}
-            if submission.student_id
-            else {"group_id": submission.group_id}
-        )
-        due = (
-            Extension.objects.filter(item=submission.item, revoked_at__isnull=True, **owner)
-            .values_list("due_at", flat=True)
-            .first()
-        ) or submission.item.due_at
+        owner = (submission.item_id, submission.student_id, submission.group_id)
+        due = extended.get(owner) or submission.item.due_at
         tests = [
             test
             for test in latest.tests.all()

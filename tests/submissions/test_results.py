@@ -134,3 +134,20 @@ def test_it_shows_the_student_their_visible_results_on_the_hand_in_page(graded, 
     assert b"shown output" in page.content
     assert b"secret output" not in page.content
     assert b"some tests are shown later" in page.content
+
+
+def test_it_reads_every_hand_in_of_an_item_in_a_fixed_number_of_queries(graded):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    handins, _ = graded
+    client = handins.personas.client(handins.personas.bob)
+
+    def queries_to_list(uploads: int) -> int:
+        for n in range(uploads):
+            handins.upload(handins.erin, zip_of({"mlp.py": f"x = {n}\n".encode()}))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(handins.url()).status_code == 200
+        return len(queries)
+
+    assert queries_to_list(1) == queries_to_list(4)
