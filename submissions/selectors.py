@@ -288,7 +288,7 @@ def with_results(submissions: list[Submission], *, staff: bool) -> list[Submissi
     submissions.
     """
     subjects = {s.grading_subject: s for s in submissions}
-    extended = {
+    extended: dict[tuple[int, int | None, int | None], datetime] = {
         (item, student, group): due
         for item, student, group, due in Extension.objects.filter(
             item__in={s.item_id for s in submissions}, revoked_at__isnull=True
