@@ -62,12 +62,14 @@ def score_record(
     excused: bool = False,
     source: ScoreSource,
     comment: str = "",
+    late_penalty_percent: Decimal = Decimal(0),
     changed_by: User | None,
     reason: str,
 ) -> Score:
     """Set a student's score on an item and keep an audit row of the change.
 
     ``changed_by`` is the staff member who made the change, or ``None`` for the system.
+    ``late_penalty_percent`` is the penalty already taken off ``points``, kept to be shown.
     A call that changes nothing writes nothing.
     """
     if not reason.strip():
@@ -78,17 +80,19 @@ def score_record(
     if score is None:
         old_points, old_excused = None, None
         score = Score(item=item, student=student)
-    elif (score.points, score.excused, score.source, score.comment) == (
+    elif (score.points, score.excused, score.source, score.comment, score.late_penalty_percent) == (
         points,
         excused,
         source,
         comment,
+        late_penalty_percent,
     ):
         return score
     else:
         old_points, old_excused = score.points, score.excused
     score.points, score.excused, score.source = points, excused, source
     score.comment, score.updated_at = comment, now
+    score.late_penalty_percent = late_penalty_percent
     score.full_clean()
     score.save()
     ScoreChange.objects.create(

@@ -68,6 +68,7 @@ def _apply(submission: Submission, job: GradingJob, ledger: grace.GraceLedger) -
             points=points,
             source=ScoreSource.AUTOGRADER,
             comment=f"autograder: {job.verdict}, {job.score}/{job.max_score}{late}",
+            late_penalty_percent=penalty,
             changed_by=None,
             reason=f"grading job {job.pk} (autograder v{job.bundle.version}){late}",
         )

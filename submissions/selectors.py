@@ -13,6 +13,7 @@ from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from coursesite.gradebook.work import Work
 from coursesite.models import (
     Course,
     GracePolicy,
@@ -332,3 +333,28 @@ def with_results(submissions: list[Submission], *, staff: bool) -> list[Submissi
             "images": latest.images,
         }
     return submissions
+
+
+def gradebook_work(course: Course) -> Work:
+    """Live extensions and active hand-ins of every student, a group's counting for each of its
+    members: the gradebook tells missing work from work waiting to be graded by them. Three
+    queries, whatever the course's size."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for group_id, student_id in GroupMembership.objects.filter(course=course).values_list(
+        "group_id", "student_id"
+    ):
+        members[group_id].append(student_id)
+    work = Work()
+    for student_id, group_id, item_id, due_at in Extension.objects.filter(
+        item__course=course, revoked_at__isnull=True
+    ).values_list("student_id", "group_id", "item_id", "due_at"):
+        for student in [student_id] if student_id else members[group_id]:
+            # A student's own extension and their group's: the later due date counts.
+            key = (student, item_id)
+            work.extensions[key] = max(due_at, work.extensions.get(key, due_at))
+    for student_id, group_id, item_id in Submission.objects.filter(
+        item__course=course, active=True
+    ).values_list("student_id", "group_id", "item_id"):
+        for student in [student_id] if student_id else members[group_id]:
+            work.handed_in.add((student, item_id))
+    return work

@@ -11,13 +11,18 @@ from coursesite.models.grades import (
     GracePolicy,
     GradeCategory,
     GradeItem,
+    LetterGrade,
+    RegradeRequest,
+    RegradeState,
     Score,
     ScoreChange,
     ScoreSource,
 )
 from coursesite.models.schedule import CourseEvent, Lecture, LectureKind
+from coursesite.models.tokens import ApiToken, TokenScope
 
 __all__ = [
+    "ApiToken",
     "Course",
     "CourseEvent",
     "GracePolicy",
@@ -28,10 +33,14 @@ __all__ = [
     "InvitationState",
     "Lecture",
     "LectureKind",
+    "LetterGrade",
     "Membership",
     "ProjectGroup",
+    "RegradeRequest",
+    "RegradeState",
     "Role",
     "Score",
     "ScoreChange",
     "ScoreSource",
+    "TokenScope",
 ]

@@ -33,6 +33,9 @@ class Course(models.Model):
     groups_locked_at = models.DateTimeField(
         null=True, blank=True, help_text="After this moment only staff change project groups"
     )
+    regrade_window_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Days after an item's release during which students may ask a regrade."
+    )
 
     class Meta:
         ordering = ["-starts_on", "slug"]

@@ -56,6 +56,9 @@ class GradeItem(models.Model):
     opens_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     released = models.BooleanField(default=False, help_text="Students can see their scores.")
+    released_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the scores were last released to students."
+    )
     required_to_pass = models.BooleanField(default=False)
     pass_mark = models.DecimalField(
         max_digits=8,
@@ -160,6 +163,14 @@ class Score(models.Model):
     excused = models.BooleanField(default=False)
     source = models.CharField(max_length=16, choices=ScoreSource.choices)
     comment = models.TextField(blank=True)
+    late_penalty_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=PERCENT,
+        help_text="The late penalty already taken off these points (the gradebook never applies "
+        "one again).",
+    )
     updated_at = models.DateTimeField()
 
     class Meta:
@@ -198,3 +209,61 @@ class ScoreChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_points} -> {self.new_points} by {self.changed_by} ({self.reason})"
+
+
+class LetterGrade(models.Model):
+    """One step of a course's letter scale: the letter of every final total at or above ``minimum``
+    (and below the next step's)."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="letter_grades")
+    letter = models.CharField(max_length=8)
+    minimum = models.DecimalField(
+        max_digits=5, decimal_places=2, validators=PERCENT, help_text="Inclusive lower bound, %."
+    )
+
+    class Meta:
+        ordering = ["course", "-minimum"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "letter"], name="letter_unique_in_course"),
+            models.UniqueConstraint(fields=["course", "minimum"], name="letter_bound_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter} from {self.minimum}%"
+
+
+class RegradeState(models.TextChoices):
+    OPEN = "open", "Open"
+    ANSWERED = "answered", "Answered"
+
+
+class RegradeRequest(models.Model):
+    """A student's question about the score of one item (optionally one test or criterion)."""
+
+    item = models.ForeignKey(GradeItem, on_delete=models.CASCADE, related_name="regrade_requests")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="regrade_requests"
+    )
+    part = models.CharField(
+        max_length=200, blank=True, help_text="The test or rubric criterion asked about, if any."
+    )
+    message = models.TextField()
+    created_at = models.DateTimeField()
+    state = models.CharField(max_length=16, choices=RegradeState.choices, default=RegradeState.OPEN)
+    answer = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    score_changed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["item", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.student} on {self.item} ({self.get_state_display()})"
