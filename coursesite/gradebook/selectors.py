@@ -17,8 +17,11 @@ from coursesite.models import (
     GradeItem,
     LetterGrade,
     Membership,
+    RegradeRequest,
+    RegradeState,
     Role,
     Score,
+    ScoreChange,
 )
 
 
@@ -124,3 +127,17 @@ def gradebook_read(
     )
     rows = [GradebookRow(m, scores[m.user_id], grades[m.user_id]) for m in members]
     return Gradebook(course, categories, items, scale, rows, released_only)
+
+
+def score_history(*, score: Score) -> list[ScoreChange]:
+    """Every change to a Score, oldest first, with who made it."""
+    return list(score.changes.select_related("changed_by").order_by("changed_at", "pk"))
+
+
+def regrade_requests_open(*, course: Course) -> list[RegradeRequest]:
+    """The course's regrade requests waiting for an answer, oldest first."""
+    return list(
+        RegradeRequest.objects.filter(item__course=course, state=RegradeState.OPEN)
+        .select_related("item", "student")
+        .order_by("created_at", "pk")
+    )
