@@ -26,14 +26,16 @@ def course_file_dump(course: Course) -> str:
         "groups": _groups(course),
         "grace_days": _grace(course),
         "grading": _grading(course),
+        "letter_scale": _letter_scale(course),
         "schedule": _schedule(course),
     }
     for section in registered_sections():
         value = section.dump(course)
         if value is not None:
             document[section.key] = value
-    if not document["groups"]:
-        del document["groups"]
+    for key in ("groups", "letter_scale"):
+        if not document[key]:
+            del document[key]
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
 
 
@@ -52,6 +54,7 @@ def _facts(course: Course) -> dict[str, Any]:
     facts["group_size"] = {"min": course.group_size_min, "max": course.group_size_max}
     if course.groups_locked_at:
         facts["groups_locked_at"] = _local(course.groups_locked_at, course)
+    facts["regrade_window_days"] = course.regrade_window_days
     return facts
 
 
@@ -139,6 +142,13 @@ def _grading(course: Course) -> list[dict[str, Any]]:
         ]
         grading.append(entry)
     return grading
+
+
+def _letter_scale(course: Course) -> list[dict[str, Any]]:
+    return [
+        {"letter": step.letter, "min": number(step.minimum)}
+        for step in course.letter_grades.order_by("-minimum")
+    ]
 
 
 def _meeting(lecture: Lecture, week_topic: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from coursesite.models import (
     GradeItem,
     GroupMembership,
     Lecture,
+    LetterGrade,
     Membership,
     ProjectGroup,
     Score,
@@ -29,11 +31,14 @@ from coursesite.models import (
 from coursesite.services import staff_access_grant
 
 
-def course_file_load(*, path: Path) -> tuple[Course, Changes]:
+def course_file_load(
+    *, path: Path, adjust: Callable[[CoursePlan], CoursePlan] | None = None
+) -> tuple[Course, Changes]:
     """Create or update the course that the file at ``path`` describes.
 
     Everything is checked before the first write; a file that fails any check raises
-    ``CourseFileError`` and leaves the database exactly as it was.
+    ``CourseFileError`` and leaves the database exactly as it was. ``adjust`` may change the
+    checked plan before anything is written (the demo moves its calendar to today this way).
     """
     root = read_course_yaml(path)
     sections = registered_sections()
@@ -42,6 +47,8 @@ def course_file_load(*, path: Path) -> tuple[Course, Changes]:
         optional=TOP_KEYS + tuple(section.key for section in sections),
     )
     plan = parse_course(root, keys, path.parent)
+    if adjust is not None:
+        plan = adjust(plan)
     parsed = {section.key: section.parse(keys.get(section.key), plan) for section in sections}
     changes = Changes(file=str(path))
     with transaction.atomic():
@@ -57,6 +64,7 @@ def _apply_course(plan: CoursePlan, changes: Changes) -> Course:
     _apply_people(course, plan, changes)
     _apply_groups(course, plan, changes)
     _apply_grading(course, plan, changes)
+    _apply_letter_scale(course, plan, changes)
     sync_row(changes, GracePolicy, {"course": course}, asdict(plan.grace))
     _apply_schedule(course, plan, changes)
     return course
@@ -147,6 +155,19 @@ def _apply_grading(course: Course, plan: CoursePlan, changes: Changes) -> None:
         in_use=lambda rows: [f"the item {row.slug!r}" for row in rows if row.scores.exists()],
     )
     prune(changes, course.categories.exclude(name__in=list(categories)), key="grading")
+
+
+def _apply_letter_scale(course: Course, plan: CoursePlan, changes: Changes) -> None:
+    """A step is its letter and its bound together: a step whose bound moved is replaced."""
+    wanted = {(step.letter, step.minimum) for step in plan.letter_scale}
+    stale = [
+        row.pk for row in course.letter_grades.all() if (row.letter, row.minimum) not in wanted
+    ]
+    # Stale steps go first: a new step may take the letter or the bound one of them held.
+    prune(changes, LetterGrade.objects.filter(pk__in=stale), key="letter_scale")
+    for step in plan.letter_scale:
+        lookup = {"course": course, "letter": step.letter, "minimum": step.minimum}
+        sync_row(changes, LetterGrade, lookup, {})
 
 
 def _apply_schedule(course: Course, plan: CoursePlan, changes: Changes) -> None:

@@ -19,8 +19,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
 
+from coursesite.course_file.letter_scale import parse_letter_scale
 from coursesite.course_file.reader import CourseFileError, Node
-from coursesite.models import LectureKind, Membership, Role
+from coursesite.gradebook.engine import LetterStep
+from coursesite.models import Course, LectureKind, Membership, Role
 from coursesite.models.grades import AfterPool, PartialDay
 
 HUNDRED = Decimal(100)
@@ -41,6 +43,7 @@ class CourseFacts:
     group_size_min: int
     group_size_max: int
     groups_locked_at: datetime | None
+    regrade_window_days: int
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,8 @@ class CoursePlan:
     groups: list[Group] | None
     categories: list[Category]
     grace: Grace
+    # Highest bound first; empty when the course shows no letters.
+    letter_scale: list[LetterStep]
     meetings: list[Meeting]
     events: list[Event]
     claimed: dict[str, str] = field(default_factory=dict)
@@ -165,7 +170,9 @@ def check_in_term(node: Node, day: date, facts: CourseFacts) -> None:
         )
 
 
-TOP_KEYS = ("course", "people", "roster", "groups", "grading", "grace_days", "schedule")
+TOP_KEYS = (
+    "course", "people", "roster", "groups", "grading", "letter_scale", "grace_days", "schedule",
+)  # fmt: skip
 
 
 def parse_course(root: Node, keys: dict[str, Node], base_dir: Path) -> CoursePlan:
@@ -178,6 +185,7 @@ def parse_course(root: Node, keys: dict[str, Node], base_dir: Path) -> CoursePla
         groups=None,
         categories=categories,
         grace=_parse_grace(keys.get("grace_days")),
+        letter_scale=parse_letter_scale(keys.get("letter_scale")),
         meetings=[],
         events=[],
     )
@@ -191,7 +199,7 @@ def parse_course(root: Node, keys: dict[str, Node], base_dir: Path) -> CoursePla
 def _parse_facts(node: Node) -> CourseFacts:
     keys = node.mapping(
         required=("slug", "code", "title", "term", "time_zone", "starts_on", "ends_on"),
-        optional=("textbook", "group_size", "groups_locked_at"),
+        optional=("textbook", "group_size", "groups_locked_at", "regrade_window_days"),
     )
     zone = keys["time_zone"].text(max_length=64)
     if zone not in available_timezones():
@@ -221,6 +229,11 @@ def _parse_facts(node: Node) -> CourseFacts:
         group_size_min=group_min,
         group_size_max=group_max,
         groups_locked_at=locked_at,
+        regrade_window_days=(
+            keys["regrade_window_days"].integer(maximum=365)
+            if "regrade_window_days" in keys
+            else Course._meta.get_field("regrade_window_days").get_default()
+        ),
     )
     if locked_at is not None:
         check_in_term(keys["groups_locked_at"], locked_at.astimezone(ZoneInfo(zone)).date(), facts)
@@ -402,19 +415,33 @@ def _parse_grading(node: Node, facts: CourseFacts) -> list[Category]:
             items.append(item)
         if not items:
             raise keys["items"].error("a category needs at least one item")
-        weighted = [item.weight for item in items if item.weight is not None]
-        if weighted and len(weighted) != len(items):
-            raise keys["items"].error("give every item of the category a weight, or none of them")
-        if weighted and sum(weighted) != weight:
-            raise keys["items"].error(
-                f"the items' weights add up to {sum(weighted)}, not to the category's {weight}"
-            )
+        _check_item_weights(keys["items"], items, weight)
         drop = keys["drop_lowest"].integer(maximum=len(items) - 1) if "drop_lowest" in keys else 0
         categories.append(Category(name, weight, drop, position, tuple(items)))
     total = sum((category.weight for category in categories), Decimal(0))
     if total != HUNDRED:
         raise node.error(f"the category weights add up to {total}, not 100")
     return categories
+
+
+def _check_item_weights(node: Node, items: list[Item], weight: Decimal) -> None:
+    """Items with their own weight take that much of the category's weight; the items without
+    one share the rest by points, so there must be some rest for them to share."""
+    own = sum((item.weight for item in items if item.weight is not None), Decimal(0))
+    sharing = [item.slug for item in items if item.weight is None]
+    if not sharing and own != weight:
+        raise node.error(f"the items' weights add up to {own}, not to the category's {weight}")
+    if sharing and own > weight:
+        raise node.error(
+            f"the items' own weights add up to {own}, more than the category's {weight}"
+        )
+    # A category of weight 0 counts for nothing anyway; in any other, an item without an own
+    # weight that shares nothing would silently count for nothing.
+    if sharing and weight and own == weight:
+        raise node.error(
+            f"the items' own weights take all of the category's {weight}, leaving nothing for "
+            f"the items without one ({', '.join(sharing)})"
+        )
 
 
 def _parse_grace(node: Node | None) -> Grace:

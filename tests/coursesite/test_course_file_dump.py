@@ -18,7 +18,9 @@ from tests.coursesite.test_course_file_load import course_rows
 
 pytestmark = pytest.mark.django_db
 
-# Every optional key the example leaves out, and a due time in the hour that New York's clocks
+# Every optional key the example leaves out (a regrade window of 0 days, which the dump must not
+# take for "not set"), letters that YAML would read as a number or a boolean, bounds with
+# decimals, and a due time in the hour that New York's clocks
 # pass twice (2024-11-03 01:30), which is read as the first of the two.
 EVERY_OPTION = """\
 course:
@@ -30,6 +32,7 @@ course:
   starts_on: 2024-01-08
   ends_on: 2024-12-20
   group_size: {min: 1, max: 4}
+  regrade_window_days: 0
 people:
   - {username: prof, name: Madonna, role: instructor}
   - {username: s1, name: Ann Marie Lee, email: s1@example.edu, role: student, section: "02",
@@ -56,6 +59,10 @@ grading:
     weight: 39.5
     items:
       - {slug: final, title: Final, points: 50, weight: 39.5, required_to_pass: true, pass_mark: 0}
+letter_scale:
+  - {letter: Pass+, min: 92.5}
+  - {letter: 1, min: 50.25}
+  - {letter: "No", min: 0}
 assignments:
   - {item: h1, handin: [a.py, sub/b.py], max_archive_mb: 5}
 deliverables:
@@ -143,6 +150,22 @@ def test_it_reloads_a_due_time_in_the_repeated_hour_without_a_change(
     path.write_text(EVERY_OPTION, encoding="utf-8")
     _, changes = course_file_load(path=path)
     assert changes.changed is False
+
+
+def test_it_writes_the_letter_scale_from_the_highest_bound_down(course: Course) -> None:
+    scale = yaml.safe_load(course_file_dump(course))["letter_scale"]
+    assert scale[:2] == [{"letter": "A", "min": 90}, {"letter": "A-", "min": 85}]
+    assert scale[-1] == {"letter": "F", "min": 0}
+    assert len(scale) == 11
+
+
+def test_it_leaves_out_the_letter_scale_of_a_course_without_one(course: Course) -> None:
+    course.letter_grades.all().delete()
+    assert "letter_scale" not in yaml.safe_load(course_file_dump(course))
+
+
+def test_it_writes_the_regrade_window_with_the_course(every_option: Course) -> None:
+    assert yaml.safe_load(course_file_dump(every_option))["course"]["regrade_window_days"] == 0
 
 
 def test_it_prints_the_dump_from_the_command(course: Course) -> None:

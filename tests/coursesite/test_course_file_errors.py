@@ -78,6 +78,12 @@ SMALL_COURSE: Document = {
             ],
         },
     ],
+    "letter_scale": [
+        {"letter": "A", "min": 90},
+        {"letter": "B", "min": 75},
+        {"letter": "C", "min": 60},
+        {"letter": "F", "min": 0},
+    ],
     "assignments": [{"item": "a1", "handin": ["mlp.py"]}],
     "deliverables": [{"item": "proposal", "handin": ["proposal.pdf"]}],
     "papers": [
@@ -313,17 +319,80 @@ def test_it_refuses_item_weights_that_do_not_add_up_to_the_category_weight(
     )
 
 
-def test_it_refuses_weights_on_some_items_of_a_category_only(
+def test_it_refuses_item_weights_that_add_up_to_less_than_the_category_weight(
     rows_before: dict[str, list[Any]], tmp_path: Path
 ) -> None:
     def mistake(document: Document) -> None:
+        document["grading"][1]["items"][0]["weight"] = 25
+
+    path = write_course(tmp_path, mistake)
+    error = refusal(path, rows_before)
+    assert_names(
+        error,
+        path,
+        "grading[1].items",
+        "the items' weights add up to 55.00, not to the category's 60.00",
+        "items:",
+    )
+
+
+def test_it_refuses_own_weights_above_the_category_weight_beside_an_item_without_one(
+    rows_before: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    def mistake(document: Document) -> None:
+        document["grading"][1]["items"][0]["weight"] = 61
         del document["grading"][1]["items"][1]["weight"]
 
     path = write_course(tmp_path, mistake)
     error = refusal(path, rows_before)
     assert_names(
-        error, path, "grading[1].items", "give every item of the category a weight", "items:"
+        error,
+        path,
+        "grading[1].items",
+        "the items' own weights add up to 61.00, more than the category's 60.00",
+        "items:",
     )
+
+
+def test_it_refuses_own_weights_that_leave_nothing_for_the_items_without_one(
+    rows_before: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    def mistake(document: Document) -> None:
+        document["grading"][1]["items"][0]["weight"] = 60
+        del document["grading"][1]["items"][1]["weight"]
+
+    path = write_course(tmp_path, mistake)
+    error = refusal(path, rows_before)
+    assert_names(
+        error,
+        path,
+        "grading[1].items",
+        "the items' own weights take all of the category's 60.00, leaving nothing for the "
+        "items without one (proposal)",
+        "items:",
+    )
+
+
+def test_it_accepts_an_item_without_a_weight_sharing_what_the_others_leave(
+    rows_before: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    def change(document: Document) -> None:
+        del document["grading"][1]["items"][1]["weight"]
+
+    course, _ = course_file_load(path=write_course(tmp_path, change))
+    assert course.items.get(slug="proposal").weight is None
+
+
+def test_it_accepts_a_category_of_weight_0_whose_items_share_nothing(
+    rows_before: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    def change(document: Document) -> None:
+        document["grading"][0]["weight"] = 0
+        document["grading"][1]["weight"] = 100
+        document["grading"][1]["items"][1]["weight"] = 70
+
+    course, _ = course_file_load(path=write_course(tmp_path, change))
+    assert course.categories.get(name="Quizzes").weight == 0
 
 
 def test_it_refuses_an_item_required_to_pass_without_a_pass_mark(
@@ -485,3 +554,179 @@ def test_it_refuses_a_section_longer_than_a_membership_holds(
     path = write_course(tmp_path, mistake)
     error = refusal(path, rows_before)
     assert_names(error, path, "people[2].section", "at most 32 are allowed", "section:")
+
+
+def test_it_refuses_a_regrade_window_longer_than_a_year(
+    rows_before: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    def mistake(document: Document) -> None:
+        document["course"]["regrade_window_days"] = 400
+
+    path = write_course(tmp_path, mistake)
+    error = refusal(path, rows_before)
+    assert_names(
+        error, path, "course.regrade_window_days", "400 is not between 0 and 365", "regrade_window"
+    )
+
+
+def test_it_refuses_a_regrade_window_that_is_not_whole_days(
+    rows_before: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    def mistake(document: Document) -> None:
+        document["course"]["regrade_window_days"] = 2.5
+
+    path = write_course(tmp_path, mistake)
+    error = refusal(path, rows_before)
+    assert_names(
+        error,
+        path,
+        "course.regrade_window_days",
+        "expected a whole number, found 2.5",
+        "regrade_window",
+    )
+
+
+def test_it_refuses_an_empty_letter_scale(
+    rows_before: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    def mistake(document: Document) -> None:
+        document["letter_scale"] = []
+
+    path = write_course(tmp_path, mistake)
+    error = refusal(path, rows_before)
+    assert_names(
+        error, path, "letter_scale", "a letter scale needs at least one step", "letter_scale:"
+    )
+
+
+def test_it_refuses_a_letter_scale_of_more_than_20_steps(
+    rows_before: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    def mistake(document: Document) -> None:
+        document["letter_scale"] = [{"letter": f"L{n}", "min": 100 - 5 * n} for n in range(21)]
+
+    path = write_course(tmp_path, mistake)
+    error = refusal(path, rows_before)
+    assert_names(error, path, "letter_scale", "the scale has 21 steps; at most 20", "letter_scale:")
+
+
+def test_it_refuses_a_letter_listed_twice(
+    rows_before: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    def mistake(document: Document) -> None:
+        document["letter_scale"][2]["letter"] = "B"
+
+    path = write_course(tmp_path, mistake)
+    error = refusal(path, rows_before)
+    assert_names(
+        error, path, "letter_scale[2].letter", "the letter 'B' is listed twice", "letter: B"
+    )
+
+
+def test_it_refuses_a_letter_longer_than_8_characters(
+    rows_before: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    def mistake(document: Document) -> None:
+        document["letter_scale"][0]["letter"] = "Excellent"
+
+    path = write_course(tmp_path, mistake)
+    error = refusal(path, rows_before)
+    assert_names(
+        error,
+        path,
+        "letter_scale[0].letter",
+        "is 9 characters long; at most 8 are allowed",
+        "Excellent",
+    )
+
+
+def test_it_refuses_a_letter_bound_above_100(
+    rows_before: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    def mistake(document: Document) -> None:
+        document["letter_scale"][0]["min"] = 101
+
+    path = write_course(tmp_path, mistake)
+    error = refusal(path, rows_before)
+    assert_names(error, path, "letter_scale[0].min", "101 is out of range (0 to 100)", "min: 101")
+
+
+def test_it_refuses_a_letter_bound_below_0(
+    rows_before: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    def mistake(document: Document) -> None:
+        document["letter_scale"][3]["min"] = -1
+
+    path = write_course(tmp_path, mistake)
+    error = refusal(path, rows_before)
+    assert_names(error, path, "letter_scale[3].min", "-1 is out of range (0 to 100)", "min: -1")
+
+
+def test_it_refuses_a_letter_bound_above_the_one_before_it(
+    rows_before: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    def mistake(document: Document) -> None:
+        document["letter_scale"][1]["min"] = 92
+
+    path = write_course(tmp_path, mistake)
+    error = refusal(path, rows_before)
+    assert_names(
+        error,
+        path,
+        "letter_scale[1].min",
+        "92.00 is above the bound of 'A' (90.00), the step before it; list the steps from the "
+        "highest bound down, each bound once",
+        "min: 92",
+    )
+
+
+def test_it_refuses_two_letters_with_the_same_bound(
+    rows_before: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    def mistake(document: Document) -> None:
+        document["letter_scale"][2]["min"] = 75
+
+    path = write_course(tmp_path, mistake)
+    error = refusal(path, rows_before)
+    assert_names(
+        error,
+        path,
+        "letter_scale[2].min",
+        "75.00 is also the bound of 'B' (75.00), the step before it",
+        "min: 75",
+    )
+
+
+def test_it_refuses_a_letter_scale_without_a_step_at_0(
+    rows_before: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    def mistake(document: Document) -> None:
+        document["letter_scale"][3]["min"] = 45
+
+    path = write_course(tmp_path, mistake)
+    error = refusal(path, rows_before)
+    assert_names(
+        error,
+        path,
+        "letter_scale",
+        "the lowest step, 'F', starts at 45.00: a total below it would have no letter, so the "
+        "last step starts at 0",
+        "letter_scale:",
+    )
+
+
+def test_it_refuses_a_letter_step_that_names_its_bound_otherwise(
+    rows_before: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    def mistake(document: Document) -> None:
+        document["letter_scale"][0] = {"letter": "A", "minimum": 90}
+
+    path = write_course(tmp_path, mistake)
+    error = refusal(path, rows_before)
+    assert_names(
+        error,
+        path,
+        "letter_scale[0].minimum",
+        "unknown key (known keys here: letter, min)",
+        "minimum: 90",
+    )

@@ -28,6 +28,7 @@ from coursesite.models import (
     GradeItem,
     GroupMembership,
     Lecture,
+    LetterGrade,
     Membership,
     ProjectGroup,
     Role,
@@ -48,6 +49,7 @@ User = get_user_model()
 COURSE_MODELS: tuple[type[models.Model], ...] = (
     User,
     Course,
+    LetterGrade,
     Membership,
     ProjectGroup,
     GroupMembership,
@@ -186,6 +188,16 @@ def test_it_gives_a_pool_of_seven_grace_days(course: Course) -> None:
     assert GracePolicy.objects.get(course=course).pool_days == 7
 
 
+def letter_scale(course: Course) -> list[tuple[str, Decimal]]:
+    return list(course.letter_grades.order_by("-minimum").values_list("letter", "minimum"))
+
+
+def test_it_gives_the_example_course_the_letters_of_koc_university(course: Course) -> None:
+    letters = [letter for letter, _ in letter_scale(course)]
+    assert letters == ["A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "F"]
+    assert letter_scale(course)[-1] == ("F", Decimal(0))
+
+
 def test_it_reports_nothing_changed_on_a_second_load(course: Course) -> None:
     _, changes = course_file_load(path=EXAMPLE_COURSE)
     assert changes.changed is False
@@ -219,6 +231,78 @@ def test_it_applies_a_changed_pair_of_weights(course: Course, tmp_path: Path) ->
     assert changes.updated == {"grade items": 2}
     weights = dict(course.items.filter(slug__in=["a1", "a2"]).values_list("slug", "weight"))
     assert weights == {"a1": 7, "a2": 3}
+
+
+def test_it_lets_an_item_without_a_weight_share_what_its_category_has_left(
+    course: Course, tmp_path: Path
+) -> None:
+    def edit(document: dict[str, Any]) -> None:
+        del item_entry(document, "contribution")["weight"]
+
+    _, changes = course_file_load(path=edited_example(tmp_path, edit))
+    assert changes.updated == {"grade items": 1}
+    assert course.items.get(slug="contribution").weight is None
+
+
+def test_it_applies_a_changed_regrade_window(course: Course, tmp_path: Path) -> None:
+    def edit(document: dict[str, Any]) -> None:
+        document["course"]["regrade_window_days"] = 14
+
+    _, changes = course_file_load(path=edited_example(tmp_path, edit))
+    assert changes.updated == {"courses": 1}
+    course.refresh_from_db()
+    assert course.regrade_window_days == 14
+
+
+def test_it_resets_the_regrade_window_when_the_file_no_longer_gives_it(
+    course: Course, tmp_path: Path
+) -> None:
+    course_file_load(
+        path=edited_example(tmp_path, lambda doc: doc["course"].update(regrade_window_days=3))
+    )
+    course_file_load(
+        path=edited_example(tmp_path, lambda doc: doc["course"].pop("regrade_window_days"))
+    )
+    course.refresh_from_db()
+    assert course.regrade_window_days == 7
+
+
+def test_it_replaces_a_changed_letter_scale(course: Course, tmp_path: Path) -> None:
+    def edit(document: dict[str, Any]) -> None:
+        scale = document["letter_scale"]
+        scale.insert(0, {"letter": "A+", "min": 97})
+        next(step for step in scale if step["letter"] == "A-")["min"] = 87
+        scale[:] = [step for step in scale if step["letter"] != "D"]
+
+    before = {row.letter: row.pk for row in course.letter_grades.all()}
+    _, changes = course_file_load(path=edited_example(tmp_path, edit))
+    assert (changes.created, changes.deleted) == ({"letter grades": 2}, {"letter grades": 2})
+    assert letter_scale(course)[:3] == [
+        ("A+", Decimal(97)),
+        ("A", Decimal(90)),
+        ("A-", Decimal(87)),
+    ]
+    assert "D" not in dict(letter_scale(course))
+    assert course.letter_grades.get(letter="B").pk == before["B"], "an unchanged step was replaced"
+
+
+def test_it_gives_a_bound_to_another_letter_in_one_load(course: Course, tmp_path: Path) -> None:
+    def edit(document: dict[str, Any]) -> None:
+        # A from 85 takes A-'s bound, and A- leaves the scale.
+        document["letter_scale"][0:2] = [{"letter": "A", "min": 85}]
+
+    course_file_load(path=edited_example(tmp_path, edit))
+    assert letter_scale(course)[:2] == [("A", Decimal(85)), ("B+", Decimal(80))]
+
+
+def test_it_removes_the_letter_scale_when_the_file_no_longer_has_one(
+    course: Course, tmp_path: Path
+) -> None:
+    _, changes = course_file_load(
+        path=edited_example(tmp_path, lambda doc: doc.pop("letter_scale"))
+    )
+    assert changes.deleted == {"letter grades": 11}
+    assert not LetterGrade.objects.filter(course=course).exists()
 
 
 def test_it_moves_a_student_to_another_group(course: Course, tmp_path: Path) -> None:
