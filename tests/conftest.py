@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from coursesite.models import Course, GradeCategory, GradeItem, Membership, Role
+from coursesite.tokens import api_token_create
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_COURSE = REPO / "examples" / "comp541-fall2024.yaml"
@@ -62,8 +62,8 @@ class Personas:
     def client(self, user: AbstractUser | None) -> APIClient:
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            _, key = api_token_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client
 
 

@@ -19,8 +19,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "coursesite",
     "grading",
     "submissions",
@@ -143,13 +143,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 HEALTHZ_BROKER_TIMEOUT = env_int("HEALTHZ_BROKER_TIMEOUT", 2, minimum=1)
 
+# How long an API token lives: the default, and the most a user may ask for.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30, minimum=1)
+
 # Demo accounts with a known password exist only where a mode turns this on.
 DEMO_MODE = False
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so that a request without credentials is told how to authenticate (401).
-        "rest_framework.authentication.TokenAuthentication",
+        "coursesite.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -164,6 +167,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The docs pages load their scripts and styles from this site, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

@@ -66,8 +66,8 @@ def test_it_lists_groups_in_a_fixed_number_of_queries(personas, django_assert_nu
         student = make_member(personas.course, f"student{index}", Role.STUDENT)
         group_create(course=personas.course, founder=student, name=f"Group {index}")
     client = personas.client(personas.alice)
-    # token, membership with course, groups, their members, their pending invitations
-    with django_assert_num_queries(5):
+    # token, its first use, membership with course, groups, their members, their invitations
+    with django_assert_num_queries(6):
         answer = client.get(f"{COURSE}/groups/")
     assert len(answer.json()) == 6
 
