@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.contrib.auth.models import User
 from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
 
+from coursesite.gradebook.services import item_release
 from coursesite.models import (
+    ApiToken,
     Course,
     CourseEvent,
     GracePolicy,
@@ -258,11 +261,51 @@ class GradeItemAdmin(CourseScopedAdmin):
     list_filter = ["course", "category", "released", "required_to_pass", "uses_grace_days"]
     search_fields = ["title", "slug"]
     list_select_related = ["category"]
+    actions = ["release_scores", "unrelease_scores"]
+
+    @admin.action(description="Release scores: students see them", permissions=["change"])
+    def release_scores(self, request: HttpRequest, queryset: QuerySet[GradeItem]) -> None:
+        self.release(request, queryset, released=True)
+
+    @admin.action(description="Unrelease scores: hide them from students", permissions=["change"])
+    def unrelease_scores(self, request: HttpRequest, queryset: QuerySet[GradeItem]) -> None:
+        self.release(request, queryset, released=False)
+
+    def release(
+        self, request: HttpRequest, queryset: QuerySet[GradeItem], *, released: bool
+    ) -> None:
+        items = list(queryset)
+        for item in items:
+            item_release(item=item, released=released)
+        done = "released to their students" if released else "hidden from their students"
+        titles = ", ".join(item.title for item in items)
+        self.message_user(request, f"Scores {done}: {titles}.", messages.SUCCESS)
 
 
 @admin.register(GracePolicy)
 class GracePolicyAdmin(CourseScopedAdmin):
     list_display = ["course", "pool_days", "per_item_cap", "slack_minutes", "after_pool"]
+
+
+class StudentChoiceField(ModelChoiceField):
+    """A student as a roster lists them: "Last, First (username)"."""
+
+    def label_from_instance(self, obj: Model) -> str:
+        assert isinstance(obj, User)
+        name = ", ".join(part for part in (obj.last_name, obj.first_name) if part)
+        return f"{name} ({obj.username})" if name else obj.username
+
+
+def staff_students(request: HttpRequest) -> QuerySet[User]:
+    """The students of the courses the user runs, in roster order."""
+    # One filter(), so that the course and the role are those of the same membership.
+    return (
+        User.objects.filter(
+            memberships__course__in=staff_courses(request), memberships__role=Role.STUDENT
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
 
 
 class ScoreForm(forms.ModelForm):
@@ -318,8 +361,16 @@ class ScoreAdmin(CourseScopedAdmin):
     list_filter = ["item__course", "item__category", "source", "excused"]
     search_fields = ["student__username", "student__last_name", "item__title"]
     list_select_related = ["student", "item"]
-    raw_id_fields = ["student"]
     inlines = [ScoreChangeInline]
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
+        # A student is picked by name from the students of the staff member's courses.
+        if db_field.name == "student":
+            kwargs["queryset"] = staff_students(request)
+            kwargs["form_class"] = StudentChoiceField
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Score | None = None) -> list[str]:
         return ["item", "student"] if obj else []
@@ -380,6 +431,34 @@ class GroupInvitationAdmin(CourseScopedAdmin):
     search_fields = ["invited__username", "invited_by__username", "group__name"]
     list_select_related = ["invited", "group", "invited_by"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens, to see and revoke: deleting a token revokes it. Tokens are made through the
+    API, which shows the key once; only its hash is stored, so no page can show it."""
+
+    # The panel's checks of course scoping look rows up by it: an export token's course.
+    course_path = "course"
+    fields = (
+        "prefix", "name", "user", "scope", "course", "created_at", "expires_at", "last_used_at",
+    )  # fmt: skip
+    list_display = fields
+    list_filter = ["scope"]
+    search_fields = ["prefix", "name", "user__username"]
+    list_select_related = ["user", "course"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(user_id=request.user.pk)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

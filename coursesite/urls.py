@@ -3,7 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from coursesite.apis import CourseDetailApi, CourseListApi
-from coursesite.auth_apis import TokenObtainApi
+from coursesite.auth_apis import ApiTokenApi, ApiTokensApi, ExportTokensApi, TokenObtainApi
+from coursesite.gradebook.urls import api_urlpatterns as gradebook_api
 from coursesite.group_urls import api_urlpatterns as group_api
 from coursesite.health import healthz
 from grading.urls import api_urlpatterns as grading_api
@@ -15,9 +16,17 @@ admin.site.index_title = "Run your course"
 
 api_v1 = [
     path("auth/token/", TokenObtainApi.as_view(), name="api-token"),
+    path("auth/tokens/", ApiTokensApi.as_view(), name="api-tokens"),
+    path("auth/tokens/<int:pk>/", ApiTokenApi.as_view(), name="api-token-detail"),
+    path(
+        "courses/<slug:course_slug>/export-tokens/",
+        ExportTokensApi.as_view(),
+        name="api-export-tokens",
+    ),
     path("courses/", CourseListApi.as_view(), name="api-courses"),
     path("courses/<slug:course_slug>/", CourseDetailApi.as_view(), name="api-course"),
     *group_api,
+    *gradebook_api,
     *grading_api,
     *submissions_api,
 ]
@@ -29,5 +38,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("coursesite.page_urls")),
+    path("", include("coursesite.gradebook.page_urls")),
     path("", include("submissions.page_urls")),
 ]

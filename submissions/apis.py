@@ -63,7 +63,7 @@ class ResultSerializer(serializers.Serializer[Any]):
     bundle_version = serializers.IntegerField(help_text="The autograder version that graded it.")
     score = serializers.DecimalField(
         max_digits=10, decimal_places=4, allow_null=True,
-        help_text="Empty while some tests are not yet visible to the student.",
+        help_text="Empty for a student while a test is hidden, until the item is released.",
     )  # fmt: skip
     max_score = serializers.DecimalField(max_digits=10, decimal_places=4, allow_null=True)
     self_reported = serializers.BooleanField()

@@ -284,9 +284,11 @@ def visible_to_student(
 def with_results(submissions: list[Submission], *, staff: bool) -> list[Submission]:
     """Attach to each submission its latest grading job and the test results the viewer may see.
 
-    Staff see every test. A student sees the tests their visibility allows, and the total only
-    when they see every test, so hidden points cannot be worked out. Four queries, however many
-    submissions.
+    Staff see every test. A student sees the tests their visibility allows. Before the item is
+    released, the total shows only when they see every test, so hidden points cannot be worked
+    out; once it is released, the whole total shows, hidden tests included (as Gradescope shows a
+    published score), while those tests' names and outputs stay hidden. Four queries, however
+    many submissions.
     """
     subjects = {s.grading_subject: s for s in submissions}
     extended: dict[tuple[int, int | None, int | None], datetime] = {
@@ -319,12 +321,12 @@ def with_results(submissions: list[Submission], *, staff: bool) -> list[Submissi
             if staff
             or visible_to_student(test.visibility, item=submission.item, due_at=due, now=now)
         ]
-        complete = len(tests) == len(latest.tests.all())
+        total_shown = len(tests) == len(latest.tests.all()) or submission.item.released
         submission.result = {  # type: ignore[attr-defined]
             "status": latest.status,
             "verdict": latest.verdict,
             "bundle_version": latest.bundle.version,
-            "score": latest.score if complete else None,
+            "score": latest.score if total_shown else None,
             "max_score": latest.max_score,
             "self_reported": latest.self_reported,
             "finished_at": latest.finished_at,

@@ -141,3 +141,18 @@ def regrade_requests_open(*, course: Course) -> list[RegradeRequest]:
         .select_related("item", "student")
         .order_by("created_at", "pk")
     )
+
+
+def regrade_requests_list(
+    *, course: Course, student: User | None = None, state: str | None = None
+) -> list[RegradeRequest]:
+    """The course's regrade requests, newest first: all of them, or one student's; ``state``
+    keeps only the open or the answered ones. One query."""
+    requests = RegradeRequest.objects.filter(item__course=course)
+    if student is not None:
+        requests = requests.filter(student=student)
+    if state:
+        requests = requests.filter(state=state)
+    return list(
+        requests.select_related("item", "student", "answered_by").order_by("-created_at", "-pk")
+    )

@@ -1,5 +1,6 @@
 """What a student sees of the grading of their hand-in, and how staff ask for a regrade."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -91,6 +92,57 @@ def test_it_never_shows_a_student_a_hidden_test_and_shows_staff_everything(grade
     assert Decimal(staff["score"]) == 3
 
 
+def score_hidden_points(pk):
+    """The hidden test earns its point, so a total that includes it differs from the visible sum."""
+    job = GradingJob.objects.get(subject=f"submission:{pk}")
+    TestResult.objects.filter(job=job, name="secret").update(score=1)
+    GradingJob.objects.filter(pk=job.pk).update(score=4)
+
+
+def test_it_shows_no_total_before_release_while_a_test_is_hidden(graded):
+    handins, pk = graded
+    item = handins.assignment.item
+    item.due_at = timezone.now() - timedelta(days=1)
+    item.save()
+    assert seen(handins, handins.personas.carol, pk)["score"] is None
+
+
+def test_it_shows_a_student_the_whole_total_once_the_item_is_released(graded):
+    from coursesite.gradebook.services import item_release
+
+    handins, pk = graded
+    score_hidden_points(pk)
+    item_release(item=handins.assignment.item, released=True)
+    result = seen(handins, handins.personas.carol, pk)
+    assert Decimal(result["score"]) == 4
+    assert [t["name"] for t in result["tests"]] == ["shown", "published"]
+    assert "secret" not in json.dumps(result)
+
+
+def test_it_hides_the_total_again_when_the_item_is_unreleased(graded):
+    from coursesite.gradebook.services import item_release
+
+    handins, pk = graded
+    item = handins.assignment.item
+    item_release(item=item, released=True)
+    item_release(item=item, released=False)
+    assert seen(handins, handins.personas.carol, pk)["score"] is None
+
+
+def test_it_shows_the_released_total_on_the_hand_in_page(graded, client):
+    from coursesite.gradebook.services import item_release
+
+    handins, pk = graded
+    score_hidden_points(pk)
+    item_release(item=handins.assignment.item, released=True)
+    client.force_login(handins.personas.carol)
+    page = client.get(
+        f"/courses/{handins.personas.course.slug}/assignments/{handins.assignment.pk}/"
+    )
+    assert b"4 of 4 points" in page.content
+    assert b"secret" not in page.content
+
+
 def test_it_lets_staff_regrade_one_hand_in_on_the_regrade_queue(graded):
     handins, pk = graded
     answer = handins.personas.client(handins.personas.bob).post(
@@ -142,6 +194,7 @@ def test_it_reads_every_hand_in_of_an_item_in_a_fixed_number_of_queries(graded):
 
     handins, _ = graded
     client = handins.personas.client(handins.personas.bob)
+    client.get(handins.url())  # the token's first use is recorded once
 
     def queries_to_list(uploads: int) -> int:
         for n in range(uploads):
