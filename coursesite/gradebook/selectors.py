@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.contrib.auth.models import User
 from django.utils import timezone
@@ -25,12 +27,34 @@ from coursesite.models import (
 )
 
 
+class ScoreCell(NamedTuple):
+    """What the gradebook shows of a Score. A plain tuple: building thousands of model
+    instances would cost more than computing the whole course's grades."""
+
+    student_id: int
+    item_id: int
+    points: Decimal | None
+    excused: bool
+    comment: str
+    late_penalty_percent: Decimal
+
+
+SCORE_CELL_FIELDS = (
+    "student_id",
+    "item_id",
+    "points",
+    "excused",
+    "comment",
+    "late_penalty_percent",
+)
+
+
 @dataclass
 class GradebookRow:
     """One student's line: who they are, their Scores by item id, and their computed grade."""
 
     membership: Membership
-    scores: dict[int, Score]
+    scores: dict[int, ScoreCell]
     grade: engine.StudentGrade
 
     @property
@@ -102,11 +126,12 @@ def gradebook_read(
     categories = list(GradeCategory.objects.filter(course=course).order_by("position", "name"))
     items = course_items(course)
     scale = list(LetterGrade.objects.filter(course=course).order_by("-minimum"))
-    scores: dict[int, dict[int, Score]] = {pk: {} for pk in student_ids}
+    scores: dict[int, dict[int, ScoreCell]] = {pk: {} for pk in student_ids}
     score_rows = Score.objects.filter(item__course=course)
     if student is not None or section:
         score_rows = score_rows.filter(student_id__in=student_ids)
-    for score in score_rows:
+    for values in score_rows.values_list(*SCORE_CELL_FIELDS):
+        score = ScoreCell(*values)
         if score.student_id in scores:
             scores[score.student_id][score.item_id] = score
     work = course_work(course)

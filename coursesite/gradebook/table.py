@@ -12,8 +12,8 @@ from urllib.parse import quote, urlencode
 from django.http import QueryDict
 
 from coursesite.gradebook import engine
-from coursesite.gradebook.selectors import Gradebook, GradebookRow
-from coursesite.models import GradeCategory, GradeItem, Score
+from coursesite.gradebook.selectors import Gradebook, GradebookRow, ScoreCell
+from coursesite.models import GradeCategory, GradeItem
 
 DEFAULT_SORT = "name"
 FLAG_LABELS = {
@@ -76,7 +76,7 @@ class Header:
 class Cell:
     item: GradeItem
     grade: engine.ItemGrade
-    score: Score | None
+    score: ScoreCell | None
     link: str
 
 

@@ -30,6 +30,7 @@ from coursesite.gradebook.permissions import access_item, access_student
 from coursesite.gradebook.selectors import (
     Gradebook,
     GradebookRow,
+    ScoreCell,
     gradebook_read,
     regrade_requests_list,
     regrade_requests_open,
@@ -87,7 +88,7 @@ class GradeLine:
 
     item: GradeItem
     grade: engine.ItemGrade
-    score: Score | None
+    score: ScoreCell | None
     regrade_until: datetime | None
     regrade_open: bool
 
