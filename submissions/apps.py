@@ -8,10 +8,13 @@ class SubmissionsConfig(AppConfig):
     def ready(self) -> None:
         import submissions.receivers  # noqa: F401 - connects the receivers
         from coursesite.course_file.sections import register_section
+        from coursesite.demo import demo_player_register
         from coursesite.gradebook.work import work_source_register
         from submissions.course_file import AssignmentsSection, DeliverablesSection
+        from submissions.demo import HandInPlayer
         from submissions.selectors import gradebook_work
 
         register_section(AssignmentsSection())
         register_section(DeliverablesSection())
         work_source_register(gradebook_work)
+        demo_player_register(HandInPlayer())

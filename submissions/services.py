@@ -113,11 +113,14 @@ def submission_create(
     submitted_by: User,
     upload: UploadedFile,
     by_staff: bool = False,
+    submitted_at: datetime | None = None,
 ) -> Submission:
     """Check an upload, store it once, and make it the active hand-in of its student or group.
 
     The caller has checked that ``submitted_by`` may hand in for ``student`` or ``group``, and
-    says with ``by_staff`` whether they do so as the course's staff.
+    says with ``by_staff`` whether they do so as the course's staff. ``submitted_at`` (default:
+    now) is when the hand-in counts as handed in; only staff tools and the demo give one, and
+    never a moment in the future.
     Every check runs before anything is stored; a refused upload leaves no file and no row.
     """
     refusal = handin_refusal(handin=handin, group=group, by_staff=by_staff)
@@ -127,6 +130,8 @@ def submission_create(
     handin_files = list(handin.handin_files)
     max_bytes = handin.max_archive_bytes
     now = timezone.now()
+    if submitted_at is not None and submitted_at > now:
+        raise ValidationError({"submitted_at": "A hand-in cannot be handed in in the future."})
     _check_rate(submitted_by=submitted_by, now=now)
     temporary = Path(upload.temporary_file_path())  # type: ignore[attr-defined]
     limits = ArchiveLimits(
@@ -152,7 +157,7 @@ def submission_create(
             submission = Submission(
                 item=item,
                 submitted_by=submitted_by,
-                submitted_at=now,
+                submitted_at=submitted_at or now,
                 file=stored,
                 filename=Path(upload.name or "upload").name[:255],
                 sha256=sha256,

@@ -1,0 +1,176 @@
+"""The demo semester's hand-ins: each demo student hands in the assignments due before the
+as-of date, from the examples beside the demo's course file (the reference solution, a flawed
+variant or the starter), some late enough to draw on their grace days.
+
+The hand-ins go through ``submission_create``, so their grading jobs are queued like any other
+and the worker grades them with the real autograders when it runs.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import TemporaryUploadedFile
+
+from coursesite.demo import DemoPlayer, DemoSemester, instant_shift
+from coursesite.models import Course, Membership, Role
+from submissions.models import Assignment, Extension, Submission
+from submissions.scoring import course_scores_refresh
+from submissions.services import submission_create
+
+
+def early(hours: float) -> timedelta:
+    return -timedelta(hours=hours)
+
+
+def late(days: int, hours: float) -> timedelta:
+    return timedelta(days=days, hours=hours)
+
+
+# Where each assignment's examples are, from the course file's folder.
+EXAMPLES = {
+    "a1": "assignments/a1-mlp",
+    "a2": "assignments/a2-cnn",
+    "a3": "assignments/a3-rnn",
+}
+# What each student hands in (a folder of the examples) and when, from the due date. With the
+# demo's 7 grace days and partial days counting: student03 spends 2 on A1, student02 1 and
+# student05 3 on A2, student12 1 on A1; student09 spends 4 on A1, then hands A2 in 4 days late
+# with 3 left, which earns nothing.
+HANDINS: dict[str, dict[str, tuple[str, timedelta]]] = {
+    "a1": {
+        "student01": ("solution", early(48)),
+        "student02": ("flawed/relu-backward-uses-output", early(5)),
+        "student03": ("solution", late(1, 5)),
+        "student04": ("flawed/unstable-softmax", early(26)),
+        "student05": ("solution", early(3)),
+        "student06": ("flawed/momentum-velocity-not-stored", early(20)),
+        "student07": ("starter", early(0.5)),
+        "student08": ("flawed/loss-gradient-not-averaged", early(50)),
+        "student09": ("solution", late(3, 8)),
+        "student10": ("flawed/sigmoid-derivative-of-input", early(6)),
+        "student11": ("solution", early(96)),
+        "student12": ("solution", late(0, 3)),
+    },
+    "a2": {
+        "student01": ("solution", early(24)),
+        "student02": ("solution", late(0, 20)),
+        "student03": ("flawed/no-zero-grad", early(2)),
+        "student04": ("flawed/maxpool-grad-to-all", early(30)),
+        "student05": ("solution", late(2, 10)),
+        "student06": ("flawed/conv-weight-grad-flipped", early(8)),
+        "student07": ("flawed/fake-training", early(1)),
+        "student08": ("flawed/padding-nhwc-axes", early(70)),
+        "student09": ("solution", late(3, 20)),
+        "student10": ("solution", early(5)),
+        "student11": ("solution", early(49)),
+        "student12": ("starter", early(2)),
+    },
+    # Due on the Tuesday of week 9: handed in from the Wednesday on.
+    "a3": {
+        "student01": ("solution", early(30)),
+        "student02": ("flawed/gate-order", early(4)),
+        "student03": ("solution", early(1)),
+        "student04": ("flawed/bptt-no-carry", early(28)),
+        "student05": ("solution", early(9)),
+        "student06": ("flawed/clip-per-parameter", early(3)),
+        "student07": ("starter", early(0.2)),
+        "student08": ("flawed/detach-every-step", early(52)),
+        "student09": ("solution", early(7)),
+        "student10": ("flawed/cell-state-not-detached", early(12)),
+        "student11": ("solution", early(75)),
+        "student12": ("flawed/lstm-bptt-no-forget-gate", early(2)),
+    },
+}
+
+
+def demo_upload(folder: Path, files: list[str], archive_name: str) -> TemporaryUploadedFile:
+    """The upload a student would make: the one file itself, or a zip of several."""
+    single = len(files) == 1
+    upload = TemporaryUploadedFile(files[0] if single else archive_name, "", 0, None)
+    if single:
+        upload.write((folder / files[0]).read_bytes())
+    else:
+        with zipfile.ZipFile(upload, "w") as archive:
+            for file in files:
+                # A fixed timestamp: the same files make the same archive, stored once.
+                info = zipfile.ZipInfo(file, date_time=(2024, 1, 1, 0, 0, 0))
+                archive.writestr(info, (folder / file).read_bytes())
+    upload.flush()
+    return upload
+
+
+class HandInPlayer(DemoPlayer):
+    key = "handins"
+
+    def play(self, semester: DemoSemester) -> list[str]:
+        students = {
+            m.user.username: m.user
+            for m in Membership.objects.filter(
+                course=semester.course, role=Role.STUDENT
+            ).select_related("user")
+        }
+        played = []
+        for slug, handins in HANDINS.items():
+            assignment = (
+                Assignment.objects.filter(item__course=semester.course, item__slug=slug)
+                .select_related("item__course")
+                .first()
+            )
+            folder = semester.course_file.parent / EXAMPLES[slug]
+            # Another course file (--file) may have no such assignment, or no examples of it.
+            if assignment is None or not folder.is_dir():
+                continue
+            if not semester.is_past(assignment.item.due_at):
+                continue
+            count = self._hand_in(semester, assignment, folder, handins, students)
+            if count:
+                played.append(f"{count} hand-ins of {assignment.item.title} queued for grading")
+        return played
+
+    def _hand_in(
+        self,
+        semester: DemoSemester,
+        assignment: Assignment,
+        folder: Path,
+        handins: dict[str, tuple[str, timedelta]],
+        students: dict[str, User],
+    ) -> int:
+        item = assignment.item
+        assert item.due_at is not None  # only items due before the as-of date are played
+        done = set(Submission.objects.filter(item=item).values_list("student__username", flat=True))
+        count = 0
+        for username, (variant, offset) in handins.items():
+            student, submitted_at = students.get(username), item.due_at + offset
+            # A hand-in later than the as-of date is played by a run on a later day.
+            if student is None or username in done or not semester.is_past(submitted_at):
+                continue
+            upload = demo_upload(
+                folder / variant, list(assignment.handin_files), f"{item.slug}.zip"
+            )
+            try:
+                submission_create(
+                    handin=assignment,
+                    student=student,
+                    submitted_by=student,
+                    upload=upload,
+                    submitted_at=submitted_at,
+                )
+            finally:
+                upload.close()
+            count += 1
+        return count
+
+    def move(self, course: Course, weeks: int) -> None:
+        """Hand-ins and extensions move with the due dates, so every lateness stays the same."""
+        zone = course.tz
+        for model, field in ((Submission, "submitted_at"), (Extension, "due_at")):
+            rows = model.objects.filter(item__course=course).values_list("pk", field)
+            for pk, moment in rows:
+                moved = instant_shift(moment, weeks=weeks, zone=zone)
+                model.objects.filter(pk=pk).update(**{field: moved})
+        # Rescored from the moved data, in case a daylight-saving change moved an hour.
+        course_scores_refresh(course=course)
