@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -47,6 +49,29 @@ def redis_url() -> str:
     host, _, port = host_port.rpartition(":")
     need_service("Redis", host or "127.0.0.1", int(port or 6379))
     return url
+
+
+@contextmanager
+def celery_broker(url: str, options: dict[str, Any]) -> Iterator[None]:
+    """Send this process's Celery messages to another broker for a while.
+
+    ``app.close()`` forgets the connection pool but not the producer pool built on it, which
+    would go on sending to the broker it first met; both are dropped on the way in and out.
+    """
+    from coursesite.celery import app
+
+    def reconnect() -> None:
+        app.close()
+        app.amqp._producer_pool = None
+
+    saved = (app.conf.broker_url, app.conf.broker_transport_options)
+    app.conf.update(broker_url=url, broker_transport_options=options)
+    reconnect()
+    try:
+        yield
+    finally:
+        app.conf.update(broker_url=saved[0], broker_transport_options=saved[1])
+        reconnect()
 
 
 @dataclass

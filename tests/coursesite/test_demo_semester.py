@@ -22,14 +22,13 @@ import pytest
 from django.core.management import call_command
 from django.test.utils import override_settings
 
-from coursesite.celery import app as celery_app
 from coursesite.demo import week_of
 from coursesite.gradebook.engine import MISSING_WORK, REQUIRED_NOT_PASSED, StudentGrade
 from coursesite.gradebook.selectors import gradebook_read
 from coursesite.models import Course, Score, ScoreSource
 from grading.models import GradingJob, JobStatus
 from submissions.selectors import grace_ledger
-from tests.conftest import REPO, django_env, need_sandbox, xdist_slot
+from tests.conftest import REPO, celery_broker, django_env, need_sandbox, xdist_slot
 from tests.grading.conftest import database_url
 
 AS_OF = date(2025, 3, 4)  # a Tuesday: in week 9 of the moved course, A3 is due that night
@@ -139,26 +138,21 @@ def played(
         need_sandbox()
     var_dir = tmp_path_factory.mktemp("demo-var")
     media_root = var_dir / "media"
-    saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
-    celery_app.conf.update(
-        broker_url="filesystem://", broker_transport_options=broker_folders(var_dir)
-    )
-    celery_app.close()
-    try:
-        with override_settings(MEDIA_ROOT=media_root), django_db_blocker.unblock():
-            worker = None
-            try:
-                call_command("load_demo", as_of=AS_OF, stdout=io.StringIO())
-                worker = start_worker(var_dir, media_root)
-                wait_for_grading(var_dir)
-                return read_back(Course.objects.get(slug="comp541-fall2024"))
-            finally:
-                if worker is not None:
-                    stop(worker)
-                call_command("flush", interactive=False, verbosity=0)
-    finally:
-        celery_app.conf.update(broker_url=saved[0], broker_transport_options=saved[1])
-        celery_app.close()
+    with (
+        celery_broker("filesystem://", broker_folders(var_dir)),
+        override_settings(MEDIA_ROOT=media_root),
+        django_db_blocker.unblock(),
+    ):
+        worker = None
+        try:
+            call_command("load_demo", as_of=AS_OF, stdout=io.StringIO())
+            worker = start_worker(var_dir, media_root)
+            wait_for_grading(var_dir)
+            return read_back(Course.objects.get(slug="comp541-fall2024"))
+        finally:
+            if worker is not None:
+                stop(worker)
+            call_command("flush", interactive=False, verbosity=0)
 
 
 def stop(worker: subprocess.Popen[bytes]) -> None:

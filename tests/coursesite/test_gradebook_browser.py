@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
 from pytest_django.live_server_helper import LiveServer
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
@@ -21,6 +20,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from coursesite.course_file.load import course_file_load
 from coursesite.models import Course, GradeItem, ScoreSource
 from coursesite.services import score_record
+from tests.browser import with_password
 from tests.conftest import EXAMPLE_COURSE, REPO
 
 pytest_plugins = ["tests.browser"]
@@ -51,13 +51,6 @@ def demo_course(transactional_db: None) -> Course:
     return course
 
 
-def with_password(username: str) -> AbstractUser:
-    user = get_user_model().objects.get(username=username)
-    user.set_password(PASSWORD)
-    user.save(update_fields=["password"])
-    return user
-
-
 def log_in(browser: WebDriver, base_url: str, username: str, page: str) -> None:
     """Log in through the site's form, landing on ``page``."""
     browser.get(f"{base_url}/accounts/login/?next={page}")
@@ -79,8 +72,8 @@ def fetch_as(browser: WebDriver, url: str) -> tuple[int, str, str]:
 def test_it_releases_a1_exports_the_csv_and_shows_the_student_the_score(
     browser: WebDriver, live_server: LiveServer, demo_course: Course
 ) -> None:
-    with_password("aerdem")
-    with_password("student01")
+    with_password("aerdem", PASSWORD)
+    with_password("student01", PASSWORD)
     gradebook = f"/courses/{demo_course.slug}/gradebook/"
     grades = f"/courses/{demo_course.slug}/grades/"
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
 from pytest_django.live_server_helper import LiveServer
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
@@ -18,6 +17,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from coursesite.course_file.load import course_file_load
 from coursesite.models import Course, GradeCategory, GradeItem, Role, ScoreSource
 from coursesite.services import score_record, staff_access_grant
+from tests.browser import with_password
 from tests.conftest import EXAMPLE_COURSE, REPO, make_course, make_member
 
 pytest_plugins = ["tests.browser"]
@@ -32,13 +32,6 @@ DEMO_MARK = "COMP441/541"
 def demo_course(transactional_db: None) -> Course:
     course, _ = course_file_load(path=EXAMPLE_COURSE)
     return course
-
-
-def with_password(username: str) -> AbstractUser:
-    user = get_user_model().objects.get(username=username)
-    user.set_password(PASSWORD)
-    user.save(update_fields=["password"])
-    return user
 
 
 def log_in(browser: WebDriver, base_url: str, username: str) -> None:
@@ -74,7 +67,7 @@ def result_rows(browser: WebDriver) -> list[str]:
 def test_it_shows_the_instructor_the_course_with_its_grade_structure_inline(
     browser: WebDriver, live_server: LiveServer, demo_course: Course
 ) -> None:
-    with_password("aerdem")
+    with_password("aerdem", PASSWORD)
     log_in(browser, live_server.url, "aerdem")
 
     open_page(browser, f"{live_server.url}/admin/coursesite/course/")
@@ -105,7 +98,7 @@ def test_it_shows_a_ta_of_another_course_nothing_of_the_demo_course(
         course=other, category=category, slug="lab1", title="Lab 1", max_points=10
     )
     staff_access_grant(user=make_member(other, "tkaya", Role.TA))
-    with_password("tkaya")
+    with_password("tkaya", PASSWORD)
     log_in(browser, live_server.url, "tkaya")
 
     demo_titles = set(demo_course.items.values_list("title", flat=True))
@@ -125,7 +118,7 @@ def test_it_shows_a_ta_of_another_course_nothing_of_the_demo_course(
 def test_it_keeps_a_score_edited_in_the_panel_in_its_history(
     browser: WebDriver, live_server: LiveServer, demo_course: Course
 ) -> None:
-    ta = with_password("abond")
+    ta = with_password("abond", PASSWORD)
     student = get_user_model().objects.get(username="student01")
     score = score_record(
         item=demo_course.items.get(slug="a1"),

@@ -23,13 +23,12 @@ from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.db import connection
 from django.utils import timezone
 
-from coursesite.celery import app as celery_app
 from coursesite.models import GracePolicy, GradeCategory, GradeItem, Role
 from grading.models import AutograderBundle, GradingJob
 from grading.services import bundle_upload
 from submissions.models import Assignment, Submission
 from submissions.services import submission_create
-from tests.conftest import REPO, django_env, make_member, xdist_worker
+from tests.conftest import REPO, celery_broker, django_env, make_member, xdist_worker
 
 PIPELINE_BUNDLE = Path(__file__).parent / "pipeline_bundle"
 
@@ -126,20 +125,16 @@ def pipeline(transactional_db, redis_url, tmp_path, settings) -> Iterator[Pipeli
     settings.MEDIA_ROOT = tmp_path / "media"
     broker = redis_url.rsplit("/", 1)[0] + f"/{1 + xdist_worker()}"
     redis.Redis.from_url(broker).flushdb()
-    saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
-    celery_app.conf.update(
-        broker_url=broker,
-        broker_transport_options={"queue_order_strategy": "priority", "visibility_timeout": 3600},
-    )
-    celery_app.close()
-    pipeline = Pipeline(broker=broker, var_dir=tmp_path / "var", **course_with_autograder(tmp_path))
-    try:
-        yield pipeline
-    finally:
-        pipeline.stop_workers()
-        celery_app.conf.update(broker_url=saved[0], broker_transport_options=saved[1])
-        celery_app.close()
-        redis.Redis.from_url(broker).flushdb()
+    options = {"queue_order_strategy": "priority", "visibility_timeout": 3600}
+    with celery_broker(broker, options):
+        pipeline = Pipeline(
+            broker=broker, var_dir=tmp_path / "var", **course_with_autograder(tmp_path)
+        )
+        try:
+            yield pipeline
+        finally:
+            pipeline.stop_workers()
+    redis.Redis.from_url(broker).flushdb()
 
 
 def course_with_autograder(tmp_path: Path) -> dict[str, object]:
