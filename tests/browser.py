@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
 from pytest_django.live_server_helper import LiveServer
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -76,14 +74,6 @@ def chromium(live_server: LiveServer) -> Iterator[webdriver.Chrome]:
             yield driver
         finally:
             driver.quit()
-
-
-def with_password(username: str, password: str) -> AbstractUser:
-    """Give an existing user a password the test logs in with."""
-    user = get_user_model().objects.get(username=username)
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    return user
 
 
 @pytest.fixture

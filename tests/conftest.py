@@ -115,6 +115,14 @@ def make_member(course: Course, username: str, role: Role) -> AbstractUser:
     return user
 
 
+def with_password(username: str, password: str) -> AbstractUser:
+    """Give an existing user a password a test logs in with."""
+    user = get_user_model().objects.get(username=username)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
 @pytest.fixture
 def personas(db: None) -> Personas:
     course = make_course("dl-fall2024")
@@ -189,3 +197,13 @@ def score_table(result: Any) -> dict[str, tuple[float, str]]:
     """Each test's score and status, from a result document or its JSON form."""
     tests = result["tests"] if isinstance(result, dict) else [vars(t) for t in result.tests]
     return {test["name"]: (test["score"], test["status"]) for test in tests}
+
+
+# The slowest files, run first: with ``--dist loadfile`` each then starts at once on a worker of
+# its own while the other workers share the rest, instead of running alone at the end.
+SLOW_FILES = ("tests/coursesite/test_demo_semester.py",)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in SLOW_FILES)

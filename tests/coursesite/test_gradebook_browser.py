@@ -20,8 +20,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from coursesite.course_file.load import course_file_load
 from coursesite.models import Course, GradeItem, ScoreSource
 from coursesite.services import score_record
-from tests.browser import with_password
-from tests.conftest import EXAMPLE_COURSE, REPO
+from tests.conftest import EXAMPLE_COURSE, REPO, with_password
 
 pytest_plugins = ["tests.browser"]
 

@@ -17,8 +17,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from coursesite.course_file.load import course_file_load
 from coursesite.models import Course, GradeCategory, GradeItem, Role, ScoreSource
 from coursesite.services import score_record, staff_access_grant
-from tests.browser import with_password
-from tests.conftest import EXAMPLE_COURSE, REPO, make_course, make_member
+from tests.conftest import EXAMPLE_COURSE, REPO, make_course, make_member, with_password
 
 pytest_plugins = ["tests.browser"]
 

@@ -23,7 +23,7 @@ from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.db import connection
 from django.utils import timezone
 
-from coursesite.models import GracePolicy, GradeCategory, GradeItem, Role
+from coursesite.models import GracePolicy, GradeCategory, GradeItem, Role, Score
 from grading.models import AutograderBundle, GradingJob
 from grading.services import bundle_upload
 from submissions.models import Assignment, Submission
@@ -111,6 +111,17 @@ class Pipeline:
                 return job
             time.sleep(0.2)
         raise AssertionError(f"job {job.pk} is still {job.status}, not {statuses}")
+
+    def score_of(self, submission: Submission, timeout: float = 30) -> Score:
+        """The hand-in's Score: it is recorded after the job's results are committed, when
+        ``job_finished`` reaches the hand-ins, so a job that is done may not have it yet."""
+        deadline = time.monotonic() + timeout
+        scores = Score.objects.filter(item=self.assignment.item, student=submission.student)
+        while time.monotonic() < deadline:
+            if (score := scores.first()) is not None:
+                return score
+            time.sleep(0.2)
+        raise AssertionError(f"no Score for hand-in {submission.pk} after {timeout} s")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from decimal import Decimal
 import redis
 from django.utils import timezone
 
-from coursesite.models import Score, ScoreSource
+from coursesite.models import ScoreSource
 from grading.models import GradingJob, JobStatus, TestResult
 from grading.services import grading_reconcile
 from grading.tasks import grade_job
@@ -23,7 +23,7 @@ def test_it_grades_a_hand_in_and_records_the_score(pipeline):
     job = pipeline.wait(pipeline.job_of(submission), JobStatus.DONE)
     assert (job.verdict, job.score, job.max_score, job.attempt) == ("ok", 10, 10, 1)
     assert job.bundle == pipeline.bundle
-    score = Score.objects.get(item=pipeline.assignment.item, student=submission.student)
+    score = pipeline.score_of(submission)
     assert (score.points, score.source) == (Decimal(100), ScoreSource.AUTOGRADER)
 
 
@@ -43,7 +43,7 @@ def test_it_grades_a_job_exactly_once_when_the_worker_is_killed_mid_job(pipeline
     assert job.status == JobStatus.DONE
     assert job.attempt == 2
     assert TestResult.objects.filter(job=job).count() == 1
-    assert Score.objects.get(student=submission.student).changes.count() == 1
+    assert pipeline.score_of(submission).changes.count() == 1
 
 
 def test_it_requeues_and_grades_every_job_after_redis_loses_them(pipeline):
