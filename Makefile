@@ -19,7 +19,7 @@ run: $(INSTALLED)
 	$(BIN)/python manage.py run_embedded --addr 127.0.0.1:8000
 
 test: $(INSTALLED)
-	$(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -199,8 +199,9 @@ def score_table(result: Any) -> dict[str, tuple[float, str]]:
     return {test["name"]: (test["score"], test["status"]) for test in tests}
 
 
-# The slowest files, run first: with ``--dist loadfile`` each then starts at once on a worker of
-# its own while the other workers share the rest, instead of running alone at the end.
+# The slowest files, run first: with ``--dist loadfile --no-loadscope-reorder`` (the Makefile's)
+# each then starts at once on a worker of its own while the other workers share the rest,
+# instead of running alone at the end.
 SLOW_FILES = ("tests/coursesite/test_demo_semester.py",)
 
 
