@@ -25,6 +25,7 @@ from coursesite.models import (
     ProjectGroup,
     Role,
 )
+from coursesite.selectors import course_student_find
 
 FORBIDDEN = 403
 CONFLICT = 409
@@ -46,14 +47,10 @@ def groups_check_open(*, course: Course, now: datetime | None = None) -> None:
 def course_student(*, course: Course, username: str) -> User:
     """The student of the course with this username; an unknown account gets the same answer as
     a non-student, so that usernames cannot be probed."""
-    membership = (
-        Membership.objects.select_related("user")
-        .filter(course=course, role=Role.STUDENT, user__username=username)
-        .first()
-    )
-    if membership is None:
+    student = course_student_find(course=course, username=username)
+    if student is None:
         raise _not_a_student(course, username)
-    return membership.user
+    return student
 
 
 def _not_a_student(course: Course, username: str) -> ApplicationError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
-from coursesite.models import Course, CourseEvent, GradeCategory, GradeItem, Membership
+from coursesite.models import Course, CourseEvent, GradeCategory, GradeItem, Membership, Role
 from coursesite.permissions import courses_of
 
 
@@ -31,3 +31,13 @@ def course_detail(*, slug: str) -> Course:
         )
         .get(slug=slug)
     )
+
+
+def course_student_find(*, course: Course, username: str) -> User | None:
+    """The student of the course with this username, or None (unknown, or not a student)."""
+    membership = (
+        Membership.objects.select_related("user")
+        .filter(course=course, role=Role.STUDENT, user__username=username)
+        .first()
+    )
+    return membership.user if membership else None

@@ -19,8 +19,9 @@ from django.utils import formats, timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from coursesite.errors import ApplicationError
-from coursesite.models import Course, Membership, Role
+from coursesite.models import Course
 from coursesite.permissions import access_course, is_course_staff
+from coursesite.selectors import course_student_find
 from coursesite.views import page_user
 from submissions.models import Assignment, Submission
 from submissions.permissions import HandInItem, access_handin_item, access_submission
@@ -63,14 +64,10 @@ def student_work_page(request: HttpRequest, slug: str, username: str) -> HttpRes
     course, membership = access_course(page_user(request), slug)
     if not is_course_staff(membership):
         raise Http404
-    student = (
-        Membership.objects.filter(course=course, role=Role.STUDENT, user__username=username)
-        .select_related("user")
-        .first()
-    )
+    student = course_student_find(course=course, username=username)
     if student is None:
         raise Http404
-    return render_work(request, course, student.user, viewer_is_staff=True)
+    return render_work(request, course, student, viewer_is_staff=True)
 
 
 def render_work(

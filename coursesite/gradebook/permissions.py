@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.http import Http404
 
-from coursesite.models import Course, GradeItem, Membership, RegradeRequest, Role
+from coursesite.models import Course, GradeItem, RegradeRequest
+from coursesite.selectors import course_student_find
 
 
 def access_item(*, course: Course, slug: str) -> GradeItem:
@@ -20,14 +21,10 @@ def access_student(*, course: Course, username: str, caller: User, staff: bool) 
     """A student of the course: staff reach every one, a student only themself."""
     if not staff and username != caller.username:
         raise Http404
-    membership = (
-        Membership.objects.filter(course=course, role=Role.STUDENT, user__username=username)
-        .select_related("user")
-        .first()
-    )
-    if membership is None:
+    student = course_student_find(course=course, username=username)
+    if student is None:
         raise Http404
-    return membership.user
+    return student
 
 
 def access_regrade_request(*, course: Course, pk: int) -> RegradeRequest:
