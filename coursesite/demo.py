@@ -128,6 +128,7 @@ def calendar_shift(plan: CoursePlan, *, weeks: int) -> CoursePlan:
             for event in plan.events
         ],
         claimed=dict(plan.claimed),
+        published=dict(plan.published),
     )
 
 

@@ -7,10 +7,13 @@ example ``submission:42``) that the layer above interprets, and an ``owner`` (``
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from coursesite.models import GradeItem
+from coursesite.models import Course, GradeItem
 
 
 class BundleKind(models.TextChoices):
@@ -150,3 +153,212 @@ class TestResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.score}/{self.max_score}"
+
+
+# Rubrics: the other way work turns into points, for work that staff judge.
+
+
+class Rubric(models.Model):
+    """How staff score one kind of work: criteria, each with levels or a free range of points."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="rubrics")
+    slug = models.SlugField(max_length=64)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    items = models.ManyToManyField(
+        GradeItem,
+        blank=True,
+        related_name="rubrics",
+        help_text="The graded items this rubric scores (presentation roles name their own).",
+    )
+
+    class Meta:
+        ordering = ["course", "slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="rubric_slug_unique_in_course"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def max_points(self) -> Decimal:
+        return sum((criterion.max_points for criterion in self.criteria.all()), Decimal(0))
+
+
+class Criterion(models.Model):
+    """One thing a rubric judges. With levels, the grader picks one; without, the grader gives
+    any points from 0 to ``max_points``."""
+
+    rubric = models.ForeignKey(Rubric, on_delete=models.CASCADE, related_name="criteria")
+    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    max_points = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="With levels: the highest level's points.",
+    )
+
+    class Meta:
+        ordering = ["rubric", "position", "pk"]
+        verbose_name_plural = "criteria"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rubric", "title"], name="criterion_title_unique_in_rubric"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.max_points})"
+
+
+class Level(models.Model):
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="levels")
+    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=100, help_text="e.g. Excellent")
+    points = models.DecimalField(
+        max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["criterion", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["criterion", "title"], name="level_title_unique_in_criterion"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.points})"
+
+
+class Consensus(models.TextChoices):
+    AVERAGE = "average", "The graders' evaluations are averaged"
+    FINAL = "final", "The final grader's evaluation counts"
+
+
+class RubricPolicy(models.Model):
+    """A course's rules for rubric grading: how two graders' evaluations combine, when they
+    disagree, and what students see."""
+
+    course = models.OneToOneField(Course, on_delete=models.CASCADE, related_name="rubric_policy")
+    consensus = models.CharField(
+        max_length=16, choices=Consensus.choices, default=Consensus.AVERAGE
+    )
+    final_grader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Whose evaluation counts in 'final' mode; empty: the course's instructors'.",
+    )
+    disagreement_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(10),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text="Graders disagree when their totals differ by more than this percent of the "
+        "rubric's points.",
+    )
+    show_grader_names = models.BooleanField(
+        default=False, help_text="Students see who evaluated their work."
+    )
+
+    class Meta:
+        verbose_name_plural = "rubric policies"
+
+    def __str__(self) -> str:
+        return f"rubric policy of {self.course.slug}"
+
+
+class RubricEvaluation(models.Model):
+    """One grader's evaluation of one piece of work with a rubric.
+
+    ``subject`` names the work with an opaque string that the layer above interprets, as a
+    grading job's does: ``student:7`` (a student's midterm), ``group:3`` (a project group's
+    deliverable), ``review:12``, ``role:5`` (a presentation role's group).
+    """
+
+    rubric = models.ForeignKey(Rubric, on_delete=models.PROTECT, related_name="evaluations")
+    item = models.ForeignKey(GradeItem, on_delete=models.CASCADE, related_name="evaluations")
+    subject = models.CharField(max_length=64)
+    grader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="evaluations"
+    )
+    comment = models.TextField(blank=True)
+    points = models.DecimalField(
+        max_digits=8, decimal_places=2, help_text="The sum of the criteria's points."
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["item", "subject", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "subject", "grader"], name="one_evaluation_per_grader"
+            ),
+        ]
+        indexes = [models.Index(fields=["item", "subject"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject} on {self.item} by {self.grader}: {self.points}"
+
+
+class CriterionMark(models.Model):
+    """What a grader chose for one criterion: a level (its points) or free points, and why."""
+
+    evaluation = models.ForeignKey(
+        RubricEvaluation, on_delete=models.CASCADE, related_name="marks"
+    )
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
+    level = models.ForeignKey(
+        Level, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    points = models.DecimalField(max_digits=8, decimal_places=2)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["evaluation", "criterion__position", "criterion__pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "criterion"], name="one_mark_per_criterion"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion.title}: {self.points}"
+
+
+class MemberAdjustment(models.Model):
+    """Points added to (or taken from) one member's share of a group's work, with the reason:
+    a presenter who did more or less than their group, a project member the peer survey flags."""
+
+    item = models.ForeignKey(GradeItem, on_delete=models.CASCADE, related_name="adjustments")
+    subject = models.CharField(max_length=64)
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    points = models.DecimalField(
+        max_digits=8, decimal_places=2, help_text="Added to the group's points; negative takes off."
+    )
+    reason = models.CharField(max_length=300)
+    adjusted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    adjusted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["item", "subject", "student"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "subject", "student"], name="one_adjustment_per_member"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} on {self.subject}: {self.points:+} ({self.reason})"

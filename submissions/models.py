@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from coursesite.models import GradeItem, ProjectGroup
@@ -50,6 +50,10 @@ class Deliverable(models.Model):
     )
     max_archive_bytes = models.PositiveIntegerField(
         default=50 * MEGABYTE, validators=[MinValueValidator(1024)]
+    )
+    peer_survey = models.BooleanField(
+        default=False,
+        help_text="Once it is due, each member rates each other member's contribution.",
     )
 
     class Meta:
@@ -180,3 +184,35 @@ class Extension(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item} for {self.student or self.group} until {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class ContributionRating(models.Model):
+    """One member's rating of another member's contribution to their group's project, in the
+    survey that opens when a deliverable with ``peer_survey`` is due. Only staff read it."""
+
+    deliverable = models.ForeignKey(
+        Deliverable, on_delete=models.CASCADE, related_name="contribution_ratings"
+    )
+    group = models.ForeignKey(ProjectGroup, on_delete=models.CASCADE, related_name="+")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ratee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="1: far less than a fair share, 3: a fair share, 5: far more.",
+    )
+    comment = models.TextField(blank=True)
+    submitted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["deliverable", "group", "rater", "ratee"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deliverable", "rater", "ratee"], name="one_rating_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(rater=models.F("ratee")), name="no_rating_of_oneself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rater} rates {self.ratee}: {self.rating}"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.core.exceptions import ValidationError
@@ -132,6 +133,8 @@ class CoursePlan:
     meetings: list[Meeting]
     events: list[Event]
     claimed: dict[str, str] = field(default_factory=dict)
+    # What a section tells the sections parsed after it (e.g. the slugs of the file's rubrics).
+    published: dict[str, Any] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -100,6 +100,8 @@ class Membership(models.Model):
 class ProjectGroup(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="project_groups")
     name = models.CharField(max_length=100)
+    title = models.CharField(max_length=300, blank=True, help_text="The project's title.")
+    abstract = models.TextField(blank=True, help_text="What the project sets out to do.")
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="GroupMembership", related_name="project_groups"
     )
