@@ -46,7 +46,6 @@ from coursesite.gradebook.services import item_release
 from coursesite.models import (
     Course,
     GradeItem,
-    GroupMembership,
     Membership,
     Role,
     Score,
@@ -154,6 +153,9 @@ class DemoSemester:
 
 class DemoPlayer(ABC):
     key: str
+    # Players play in this order (then in the order their apps registered them): scoring comes
+    # after the work it scores.
+    order: int = 0
 
     @abstractmethod
     def play(self, semester: DemoSemester) -> list[str]:
@@ -185,19 +187,14 @@ FORM = {
     "student09": 68, "student10": 86, "student11": 96, "student12": 74,
 }  # fmt: skip
 # Items that staff score by hand, once they are due (an item with no due date: at once).
-MANUAL_ITEMS = (
-    "quiz-theory", "quiz-programming", "proposal", "midterm",
-    *(f"review-w{week:02d}" for week in range(5, 15)),
-)  # fmt: skip
-# A few students have presented their paper so far.
-PRESENTERS = ("student02", "student05", "student08", "student11")
+# (Work that staff score with a rubric, the rubric player in ``grading`` scores.)
+MANUAL_ITEMS = ("quiz-theory", "quiz-programming")
 # Scores that are not the student's usual: one fails the theory quiz, one never took the
 # programming quiz (None: no score at all, so it is missing).
 EXCEPTIONS: dict[tuple[str, str], Decimal | None] = {
     ("quiz-theory", "student07"): Decimal(35),
     ("quiz-programming", "student12"): None,
 }
-PROPOSAL_FORM = 85
 RELEASED = ("a1",)
 REASON = "Scored in the demo semester's first weeks"
 
@@ -211,8 +208,7 @@ def manual_points(item: GradeItem, who: str, form: int | None = None) -> Decimal
 
 
 class StaffPlayer(DemoPlayer):
-    """The course's staff: manual scores of the quizzes, the proposal, the reviews, the midterm
-    and a few paper presentations, and A1's release."""
+    """The course's staff: manual scores of the self-assessment quizzes, and A1's release."""
 
     key = "staff"
 
@@ -254,25 +250,13 @@ class StaffPlayer(DemoPlayer):
         self, semester: DemoSemester, students: list[str]
     ) -> Iterator[tuple[GradeItem, str, Decimal]]:
         course = semester.course
-        groups = dict(
-            GroupMembership.objects.filter(course=course).values_list(
-                "student__username", "group__name"
-            )
-        )
         for item in course.items.filter(slug__in=MANUAL_ITEMS):
             if item.due_at is not None and not semester.is_past(item.due_at):
                 continue
             for username in students:
                 points = EXCEPTIONS.get((item.slug, username), manual_points(item, username))
-                if item.slug == "proposal" and username in groups:
-                    # One proposal per project group: its members share the score.
-                    points = manual_points(item, groups[username], form=PROPOSAL_FORM)
                 if points is not None:
                     yield item, username, points
-        for item in course.items.filter(slug="paper-presentation"):
-            for username in PRESENTERS:
-                if username in students:
-                    yield item, username, manual_points(item, username)
 
 
 # The service.
@@ -305,7 +289,9 @@ def demo_semester_load(
         assert move.as_of is not None  # set by _demo_plan
         semester = DemoSemester(course, move.as_of, move.weeks, path)
         played = [
-            line for player in (StaffPlayer(), *demo_players()) for line in player.play(semester)
+            line
+            for player in (StaffPlayer(), *sorted(demo_players(), key=lambda p: p.order))
+            for line in player.play(semester)
         ]
     return semester, changes, played
 

@@ -16,8 +16,8 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import TemporaryUploadedFile
 
 from coursesite.demo import DemoPlayer, DemoSemester, instant_shift
-from coursesite.models import Course, Membership, Role
-from submissions.models import Assignment, Extension, Submission
+from coursesite.models import Course, Membership, ProjectGroup, Role
+from submissions.models import Assignment, Deliverable, Extension, Submission
 from submissions.scoring import course_scores_refresh
 from submissions.services import submission_create
 
@@ -87,6 +87,49 @@ HANDINS: dict[str, dict[str, tuple[str, timedelta]]] = {
 }
 
 
+# Project groups hand in their proposal as a short PDF, some hours before it is due.
+PROPOSALS = {
+    "Group 1": ("Sparse attention for long-document summarisation", early(30)),
+    "Group 2": ("Graph neural networks for molecule property prediction", early(4)),
+    "Group 3": ("Self-supervised pretraining for small medical-image datasets", early(50)),
+    "Group 4": ("Distilling a vision transformer into a CNN", early(1)),
+}
+
+
+def demo_pdf(title: str, lines: list[str]) -> bytes:
+    """A one-page PDF with a title and some lines of text (enough for a demo's reports)."""
+
+    def escaped(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    text = [f"BT /F1 18 Tf 72 740 Td ({escaped(title)}) Tj ET"]
+    for index, line in enumerate(lines):
+        text.append(f"BT /F1 11 Tf 72 {700 - 16 * index} Td ({escaped(line)}) Tj ET")
+    stream = "\n".join(text).encode("latin-1", "replace")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
 def demo_upload(folder: Path, files: list[str], archive_name: str) -> TemporaryUploadedFile:
     """The upload a student would make: the one file itself, or a zip of several."""
     single = len(files) == 1
@@ -129,7 +172,60 @@ class HandInPlayer(DemoPlayer):
             count = self._hand_in(semester, assignment, folder, handins, students)
             if count:
                 played.append(f"{count} hand-ins of {assignment.item.title} queued for grading")
+        played.extend(self._proposals(semester))
         return played
+
+    def _proposals(self, semester: DemoSemester) -> list[str]:
+        deliverable = (
+            Deliverable.objects.filter(item__course=semester.course, item__slug="proposal")
+            .select_related("item")
+            .first()
+        )
+        if deliverable is None or deliverable.item.due_at is None:
+            return []
+        due = deliverable.item.due_at
+        done = set(
+            Submission.objects.filter(item=deliverable.item).values_list("group_id", flat=True)
+        )
+        count = 0
+        for group in ProjectGroup.objects.filter(course=semester.course, name__in=PROPOSALS):
+            title, offset = PROPOSALS[group.name]
+            member = group.members.order_by("username").first()
+            if member is None or group.pk in done or not semester.is_past(due + offset):
+                continue
+            upload = TemporaryUploadedFile("proposal.pdf", "application/pdf", 0, None)
+            upload.write(
+                demo_pdf(
+                    title,
+                    [
+                        f"Project proposal of {group.name}.",
+                        "Problem: what we set out to improve, and why it matters.",
+                        "Related work: the recent study we extend.",
+                        "Method: the architecture we build and how we train it.",
+                        "Evaluation: datasets, baselines and metrics.",
+                    ],
+                )
+            )
+            upload.flush()
+            try:
+                submission_create(
+                    handin=deliverable,
+                    group=group,
+                    submitted_by=member,
+                    upload=upload,
+                    submitted_at=due + offset,
+                )
+            finally:
+                upload.close()
+            if not group.title:
+                group.title = title
+                group.abstract = (
+                    f"{title}: we build on a recent study, train on a public dataset and "
+                    "compare with the published baselines."
+                )
+                group.save(update_fields=["title", "abstract"])
+            count += 1
+        return [f"{count} project proposals handed in"] if count else []
 
     def _hand_in(
         self,
