@@ -1,7 +1,9 @@
-"""The project group API: students start groups, invite each other, answer invitations, leave.
+"""The project group API: students start groups, invite each other, answer invitations, leave,
+and describe their project (title and abstract).
 
 A student reaches only their own group and the invitations they sent or received; anything else
-answers 404. Staff list every group here and change groups in the instructor panel.
+answers 404. Staff list every group here, describe any group's project, and change groups in the
+instructor panel.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coursesite.groups import (
+    PROJECT_ABSTRACT_LIMIT,
+    PROJECT_TITLE_LIMIT,
     access_group,
     access_invitation,
     course_student,
@@ -26,6 +30,7 @@ from coursesite.groups import (
     group_invite,
     group_leave,
     group_list,
+    group_project_describe,
     invitation_accept,
     invitation_cancel,
     invitation_decline,
@@ -61,7 +66,7 @@ class GroupSerializer(serializers.ModelSerializer[ProjectGroup]):
 
     class Meta:
         model = ProjectGroup
-        fields = ["id", "name", "members", "pending_invitations"]
+        fields = ["id", "name", "title", "abstract", "members", "pending_invitations"]
 
 
 class GroupRefSerializer(serializers.ModelSerializer[ProjectGroup]):
@@ -82,6 +87,21 @@ class InvitationSerializer(serializers.ModelSerializer[GroupInvitation]):
 
 class GroupCreateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=100)
+
+
+class GroupProjectSerializer(serializers.Serializer[Any]):
+    title = serializers.CharField(
+        max_length=PROJECT_TITLE_LIMIT,
+        allow_blank=True,
+        required=False,
+        help_text="The project's title; left out: unchanged.",
+    )
+    abstract = serializers.CharField(
+        max_length=PROJECT_ABSTRACT_LIMIT,
+        allow_blank=True,
+        required=False,
+        help_text="What the project sets out to do; left out: unchanged.",
+    )
 
 
 class InvitationCreateSerializer(serializers.Serializer[Any]):
@@ -145,6 +165,36 @@ class GroupsApi(APIView):
         return Response(
             in_course_zone(course, GroupSerializer(group)), status=status.HTTP_201_CREATED
         )
+
+
+class GroupApi(APIView):
+    """GET: one group the caller may see. PATCH: describe its project, as a member until the
+    course's term ends, as staff at any time."""
+
+    permission_classes = [IsAuthenticated, CoursePermission]
+    write_role = Role.STUDENT
+
+    @extend_schema(responses=GroupSerializer, operation_id="course_group_detail")
+    def get(self, request: Request, course_slug: str, pk: int) -> Response:
+        group = reachable_group(request, pk)
+        return Response(in_course_zone(course_of(request), GroupSerializer(group)))
+
+    @extend_schema(
+        request=GroupProjectSerializer,
+        responses=GroupSerializer,
+        operation_id="course_group_project_describe",
+    )
+    def patch(self, request: Request, course_slug: str, pk: int) -> Response:
+        group = reachable_group(request, pk)
+        data = parsed(GroupProjectSerializer, request)
+        group_project_describe(
+            group=group,
+            by=caller(request),
+            title=data.get("title", group.title),
+            abstract=data.get("abstract", group.abstract),
+        )
+        group = reachable_group(request, pk)
+        return Response(in_course_zone(course_of(request), GroupSerializer(group)))
 
 
 class GroupInvitationsApi(APIView):

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from coursesite.group_apis import (
+    GroupApi,
     GroupInvitationsApi,
     GroupLeaveApi,
     GroupsApi,
@@ -14,6 +15,7 @@ COURSE = "courses/<slug:course_slug>"
 
 api_urlpatterns = [
     path(f"{COURSE}/groups/", GroupsApi.as_view(), name="api-groups"),
+    path(f"{COURSE}/groups/<int:pk>/", GroupApi.as_view(), name="api-group"),
     path(
         f"{COURSE}/groups/<int:pk>/invitations/",
         GroupInvitationsApi.as_view(),

@@ -3,6 +3,10 @@
 Staff arrange groups in the instructor panel and the course file at any time; the functions here
 are the students' way, and every one that changes a group refuses once ``groups_locked_at`` has
 passed. A pending invitation holds a place in its group, so accepting never overfills a group.
+
+A group's project has a title (at most 300 characters) and an abstract (at most 5000). Its
+members describe it until the course's term ends, staff at any time; the lock on groups does not
+apply, since describing the project changes nobody's group.
 """
 
 from __future__ import annotations
@@ -25,11 +29,14 @@ from coursesite.models import (
     ProjectGroup,
     Role,
 )
+from coursesite.models.course import STAFF_ROLES
 from coursesite.selectors import course_student_find
 
 FORBIDDEN = 403
 CONFLICT = 409
 PENDING = InvitationState.PENDING
+PROJECT_TITLE_LIMIT = 300
+PROJECT_ABSTRACT_LIMIT = 5000
 
 
 def groups_check_open(*, course: Course, now: datetime | None = None) -> None:
@@ -247,6 +254,58 @@ def group_leave(*, group: ProjectGroup, student: User) -> ProjectGroup | None:
         # Work the group handed in keeps it, empty, for staff to sort out.
         return group
     return None
+
+
+def project_describe_refusal(
+    *, group: ProjectGroup, by: User, now: datetime | None = None
+) -> str | None:
+    """Why ``by`` may not describe the group's project now, if so; a page says it before any
+    form is sent. Staff of the course may at any time, the group's members until the term ends."""
+    course = group.course
+    if (
+        by.is_superuser
+        or Membership.objects.filter(course=course, user=by, role__in=STAFF_ROLES).exists()
+    ):
+        return None
+    if not group.group_memberships.filter(student=by).exists():
+        return f"Only members of the group {group.name!r} describe its project."
+    ends = course.term_bounds()[1]
+    if (now or timezone.now()) > ends:
+        return (
+            f"The course ended on {course.ends_on:%Y-%m-%d}; ask the course staff to change "
+            "the project's title or abstract."
+        )
+    return None
+
+
+@transaction.atomic
+def group_project_describe(
+    *, group: ProjectGroup, by: User, title: str, abstract: str, now: datetime | None = None
+) -> ProjectGroup:
+    """Set the title and abstract of a group's project (see the module doc for who may)."""
+    group = _locked_group(group.pk)
+    refusal = project_describe_refusal(group=group, by=by, now=now)
+    if refusal:
+        raise ApplicationError(refusal, status=FORBIDDEN)
+    title, abstract = title.strip(), abstract.strip()
+    if len(title) > PROJECT_TITLE_LIMIT:
+        raise ApplicationError(
+            f"The title is {len(title)} characters long; keep it to {PROJECT_TITLE_LIMIT}."
+        )
+    if len(abstract) > PROJECT_ABSTRACT_LIMIT:
+        raise ApplicationError(
+            f"The abstract is {len(abstract)} characters long; keep it to {PROJECT_ABSTRACT_LIMIT}."
+        )
+    changed = [
+        name
+        for name, value in (("title", title), ("abstract", abstract))
+        if getattr(group, name) != value
+    ]
+    if changed:
+        group.title, group.abstract = title, abstract
+        group.full_clean()
+        group.save(update_fields=changed)
+    return group
 
 
 def group_list(*, course: Course, user: User, staff: bool) -> QuerySet[ProjectGroup]:

@@ -8,6 +8,7 @@ from coursesite.gradebook.urls import api_urlpatterns as gradebook_api
 from coursesite.group_urls import api_urlpatterns as group_api
 from coursesite.health import healthz
 from grading.urls import api_urlpatterns as grading_api
+from presentations.urls import api_urlpatterns as presentations_api
 from submissions.urls import api_urlpatterns as submissions_api
 
 admin.site.site_header = "coursesite instructor panel"
@@ -29,6 +30,7 @@ api_v1 = [
     *gradebook_api,
     *grading_api,
     *submissions_api,
+    *presentations_api,
 ]
 
 urlpatterns = [
@@ -40,4 +42,6 @@ urlpatterns = [
     path("", include("coursesite.page_urls")),
     path("", include("coursesite.gradebook.page_urls")),
     path("", include("submissions.page_urls")),
+    path("", include("grading.page_urls")),
+    path("", include("presentations.page_urls")),
 ]

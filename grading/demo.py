@@ -33,7 +33,7 @@ BACKLOG = timedelta(days=4)
 # Items staff have finished with: released once they are scored.
 RELEASED = ("midterm", "proposal", "review-w05", "review-w06")
 # (item, how far the instructor's second evaluation is from the TA's, in percent points)
-SECOND_LOOKS = {"paper-presentation": -40, "proposal": -5}
+SECOND_LOOKS = {"paper-presentation": -40, "proposal": 0}
 DEFAULT_FORM = 80
 
 
@@ -99,7 +99,9 @@ class RubricPlayer(DemoPlayer):
         lines: list[str] = []
         for item in items_scored_by_rubric(course):
             source = source_of_item(item)
-            works = [w for w in source.works(item) if self._due(semester, item, w)]
+            works = [
+                w for w in source.works(item) if not w.missing and self._due(semester, item, w)
+            ]
             for index, work in enumerate(works):
                 if (item.pk, work.subject) in done:
                     continue

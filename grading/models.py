@@ -312,9 +312,7 @@ class RubricEvaluation(models.Model):
 class CriterionMark(models.Model):
     """What a grader chose for one criterion: a level (its points) or free points, and why."""
 
-    evaluation = models.ForeignKey(
-        RubricEvaluation, on_delete=models.CASCADE, related_name="marks"
-    )
+    evaluation = models.ForeignKey(RubricEvaluation, on_delete=models.CASCADE, related_name="marks")
     criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
     level = models.ForeignKey(
         Level, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -84,6 +84,8 @@ class Work:
     students: tuple[int, ...]
     # The day the work was done, when it is not the item's due date (a presentation's day).
     when: date | None = None
+    # Nothing was handed in (yet): there is no work to read, only its absence to score.
+    missing: bool = False
 
 
 class SubjectSource(ABC):
@@ -287,6 +289,10 @@ def _marks_checked(rubric: Rubric, marks: Sequence[MarkInput]) -> list[Criterion
 
 def work_of(item: GradeItem, subject: str) -> tuple[SubjectSource, Work]:
     source = source_of_subject(subject)
+    if source is not source_of_item(item):
+        raise ValidationError(
+            {"subject": f"{item} is not scored as {source.kind} work, so not as {subject!r}."}
+        )
     work = source.work(item, subject)
     if work is None:
         raise ValidationError({"subject": f"{item} has no work {subject!r} to score."})
@@ -346,13 +352,15 @@ def evaluation_save(
 @transaction.atomic
 def evaluation_delete(*, evaluation: RubricEvaluation, by: AbstractBaseUser) -> None:
     item, subject = evaluation.item, evaluation.subject
-    _, work = work_of(item, subject)
+    work = source_of_item(item).work(item, subject)
     evaluation.delete()
+    # Work that no longer exists (a group emptied since) still loses its evaluation: then every
+    # student's rubric Score is checked.
     item_scores_refresh(
         item=item,
-        students=work.students,
+        students=work.students if work is not None else None,
         changed_by=by,
-        reason=f"evaluation of {work.label} by {evaluation.grader} deleted",
+        reason=f"evaluation of {work.label if work else subject} by {evaluation.grader} deleted",
     )
 
 

@@ -7,11 +7,20 @@ class PresentationsConfig(AppConfig):
 
     def ready(self) -> None:
         from coursesite.course_file.sections import register_section
+        from coursesite.demo import demo_player_register
         from grading.rubrics import subject_source_register
+        from presentations.course_file import (
+            PapersSection,
+            PresentationsSection,
+            ReviewsSection,
+        )
+        from presentations.demo import PresentationsPlayer
         from presentations.rubric_sources import ReviewSource, RoleSource
 
         subject_source_register(RoleSource())
         subject_source_register(ReviewSource())
-        from presentations.course_file import PapersSection
 
         register_section(PapersSection())
+        register_section(PresentationsSection())
+        register_section(ReviewsSection())
+        demo_player_register(PresentationsPlayer())

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 
 from coursesite.demo import FORM, DemoPlayer, DemoSemester, instant_shift
 from coursesite.models import Course, Membership, Role
-from presentations.models import Paper, PaperReview, Presenter, PresentationSlot
+from presentations.models import Paper, PaperReview, PresentationSlot, Presenter
 from presentations.reviews import review_save, review_submit
 from presentations.slots import presenters_assign
 

@@ -100,7 +100,11 @@ class PresentationRole(models.TextChoices):
 
 
 # Roles held by a group of students; questions and answers belong to the whole class.
-PRESENTING_ROLES = (PresentationRole.OVERVIEW, PresentationRole.STRENGTHS, PresentationRole.WEAKNESSES)
+PRESENTING_ROLES = (
+    PresentationRole.OVERVIEW,
+    PresentationRole.STRENGTHS,
+    PresentationRole.WEAKNESSES,
+)
 
 
 class RolePlan(models.Model):

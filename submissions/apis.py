@@ -1,14 +1,17 @@
-"""The hand-in API: uploads, a student's submissions, activating one, grace days, extensions."""
+"""The hand-in API: uploads, a student's submissions, activating one, grace days, extensions, and
+a deliverable's peer contribution survey (a student's answer; staff read the results)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -35,6 +38,15 @@ from submissions.services import (
     submission_activate,
     submission_create,
     submission_regrade,
+)
+from submissions.survey import (
+    COMMENT_LIMIT,
+    RATINGS,
+    SurveyState,
+    ratings_submit,
+    survey_results,
+    survey_state,
+    survey_window,
 )
 
 
@@ -416,3 +428,178 @@ class HandInItemsApi(APIView):
 
 class DeliverableItemsApi(HandInItemsApi):
     kind = Deliverable
+
+
+class SurveyMateSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField()
+    name = serializers.CharField(source="get_full_name")
+
+
+class SurveyRatingSerializer(serializers.Serializer[Any]):
+    ratee = serializers.CharField(
+        max_length=150, help_text="The user name of the member of the group rated."
+    )
+    rating = serializers.IntegerField(
+        min_value=RATINGS[0],
+        max_value=RATINGS[-1],
+        help_text="1: far less than a fair share, 3: a fair share, 5: far more.",
+    )
+    comment = serializers.CharField(
+        max_length=COMMENT_LIMIT, allow_blank=True, required=False, default=""
+    )
+
+
+class GivenRatingSerializer(SurveyRatingSerializer):
+    ratee = serializers.CharField(source="ratee.username")
+    submitted_at = serializers.DateTimeField()
+
+
+class SurveySerializer(serializers.Serializer[Any]):
+    deliverable = serializers.CharField(source="deliverable.item.slug")
+    peer_survey = serializers.BooleanField(source="deliverable.peer_survey")
+    opens_at = serializers.DateTimeField(source="window.opens_at", allow_null=True)
+    closes_at = serializers.DateTimeField(source="window.closes_at")
+    refusal = serializers.CharField(
+        allow_null=True, help_text="Why no answer is taken now; empty while the survey is open."
+    )
+    group = serializers.CharField(source="group.name", allow_null=True)
+    members = SurveyMateSerializer(
+        many=True, source="mates", help_text="The other members of the caller's group."
+    )
+    ratings = GivenRatingSerializer(
+        many=True, source="given", help_text="The caller's answer so far."
+    )
+
+
+class SurveyAnswerSerializer(serializers.Serializer[Any]):
+    ratings = SurveyRatingSerializer(
+        many=True, help_text="Every other member of the caller's group, once each."
+    )
+
+
+def access_deliverable(
+    request: Request, course_slug: str, pk: int
+) -> tuple[Course, Membership | None, Deliverable]:
+    course, membership, handin = access_handin_item(
+        request_user(request), course_slug, Deliverable, pk
+    )
+    if not isinstance(handin, Deliverable):
+        raise Http404
+    return course, membership, handin
+
+
+def survey_data(course: Course, state: SurveyState) -> Any:
+    given = [state.ratings[mate.pk] for mate in state.mates if mate.pk in state.ratings]
+    with timezone.override(course.tz):
+        return SurveySerializer({**vars(state), "given": given}).data
+
+
+class SurveyApi(APIView):
+    """A student's side of a deliverable's peer contribution survey. GET: the other members of
+    their group and the caller's answer so far. PUT: answer (replacing an earlier answer) while
+    the survey is open, from the deliverable's due date to the end of the term."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _student(self, request: Request, course_slug: str, pk: int) -> tuple[Course, Deliverable]:
+        course, membership, deliverable = access_deliverable(request, course_slug, pk)
+        if is_course_staff(membership):
+            raise PermissionDenied("Students answer the survey; staff read its results.")
+        return course, deliverable
+
+    @extend_schema(responses=SurveySerializer)
+    def get(self, request: Request, course_slug: str, pk: int) -> Response:
+        course, deliverable = self._student(request, course_slug, pk)
+        state = survey_state(deliverable=deliverable, student=request_user(request))
+        return Response(survey_data(course, state))
+
+    @extend_schema(request=SurveyAnswerSerializer, responses=SurveySerializer)
+    def put(self, request: Request, course_slug: str, pk: int) -> Response:
+        course, deliverable = self._student(request, course_slug, pk)
+        given = SurveyAnswerSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        rows = given.validated_data["ratings"]
+        names = [row["ratee"] for row in rows]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValidationError({"ratings": f"Rate each member once: {', '.join(twice)}."})
+        ids = dict(User.objects.filter(username__in=names).values_list("username", "pk"))
+        unknown = ", ".join(sorted(set(names) - set(ids)))
+        if unknown:
+            raise ValidationError(
+                {"ratings": f"Rate only the members of your group; not in it: {unknown}."}
+            )
+        user = request_user(request)
+        ratings_submit(
+            deliverable=deliverable,
+            rater=user,
+            ratings={ids[row["ratee"]]: (row["rating"], row["comment"]) for row in rows},
+        )
+        return Response(survey_data(course, survey_state(deliverable=deliverable, student=user)))
+
+
+class ReceivedRatingSerializer(serializers.Serializer[Any]):
+    rater = serializers.CharField(source="rater.username")
+    rating = serializers.IntegerField()
+    comment = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+
+
+class MemberResultSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField(source="student.username")
+    name = serializers.CharField(source="student.get_full_name")
+    mean = serializers.DecimalField(
+        max_digits=3, decimal_places=2, allow_null=True, help_text="Empty until rated."
+    )
+    count = serializers.IntegerField()
+    answered = serializers.BooleanField(help_text="Whether the member has answered the survey.")
+    ratings = ReceivedRatingSerializer(many=True, source="received")
+
+
+class GroupResultSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(source="group.pk")
+    name = serializers.CharField(source="group.name")
+    title = serializers.CharField(source="group.title")
+    members = MemberResultSerializer(many=True)
+    not_answered = serializers.ListField(
+        child=serializers.CharField(), help_text="Members who have not answered yet."
+    )
+
+
+class SurveyResultsSerializer(serializers.Serializer[Any]):
+    deliverable = serializers.CharField()
+    peer_survey = serializers.BooleanField()
+    opens_at = serializers.DateTimeField(allow_null=True)
+    closes_at = serializers.DateTimeField()
+    groups = GroupResultSerializer(many=True)
+
+
+class SurveyResultsApi(APIView):
+    """Staff: the survey's results, per group and per member: the ratings received (mean,
+    count, each with its rater and comment) and who has not answered yet."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=SurveyResultsSerializer)
+    def get(self, request: Request, course_slug: str, pk: int) -> Response:
+        course, membership, deliverable = access_deliverable(request, course_slug, pk)
+        if not is_course_staff(membership):
+            raise PermissionDenied("Only the course's staff read the survey's results.")
+        window = survey_window(deliverable)
+        groups = [
+            {
+                "group": result.group,
+                "members": result.members,
+                "not_answered": [student.username for student in result.not_answered],
+            }
+            for result in survey_results(deliverable)
+        ]
+        data = {
+            "deliverable": deliverable.item.slug,
+            "peer_survey": deliverable.peer_survey,
+            "opens_at": window.opens_at,
+            "closes_at": window.closes_at,
+            "groups": groups,
+        }
+        with timezone.override(course.tz):
+            return Response(SurveyResultsSerializer(data).data)

@@ -10,11 +10,14 @@ class SubmissionsConfig(AppConfig):
         from coursesite.course_file.sections import register_section
         from coursesite.demo import demo_player_register
         from coursesite.gradebook.work import work_source_register
+        from grading.rubrics import subject_source_register
         from submissions.course_file import AssignmentsSection, DeliverablesSection
         from submissions.demo import HandInPlayer
+        from submissions.rubric_sources import GroupSource
         from submissions.selectors import gradebook_work
 
         register_section(AssignmentsSection())
         register_section(DeliverablesSection())
         work_source_register(gradebook_work)
         demo_player_register(HandInPlayer())
+        subject_source_register(GroupSource())

@@ -26,6 +26,7 @@ class Handin:
     handin_files: tuple[str, ...]
     max_archive_bytes: int
     autograder: Path | None = None
+    peer_survey: bool = False
 
 
 def _autograder(node: Node, files: tuple[str, ...]) -> Path:
@@ -93,7 +94,8 @@ class HandinSection(Section):
                 else self.default_mb
             )
             autograder = _autograder(keys["autograder"], files) if "autograder" in keys else None
-            handins.append(Handin(item, files, size_mb * MEGABYTE, autograder))
+            survey = keys["peer_survey"].boolean() if "peer_survey" in keys else False
+            handins.append(Handin(item, files, size_mb * MEGABYTE, autograder, survey))
         return handins
 
     def apply(self, course: Course, parsed: list[Handin], changes: Changes) -> None:
@@ -107,6 +109,7 @@ class HandinSection(Section):
                 {
                     "handin_files": list(handin.handin_files),
                     "max_archive_bytes": handin.max_archive_bytes,
+                    **self.extra_values(handin),
                 },
             )
             if handin.autograder is not None:
@@ -126,8 +129,16 @@ class HandinSection(Section):
             entry: dict[str, Any] = {"item": row.item.slug, "handin": list(row.handin_files)}
             if row.max_archive_bytes != self.default_mb * MEGABYTE:
                 entry["max_archive_mb"] = row.max_archive_bytes // MEGABYTE
-            entries.append(entry)
+            entries.append({**entry, **self.extra_entry(row)})
         return entries or None
+
+    def extra_values(self, handin: Handin) -> dict[str, Any]:
+        """The values of this section's own keys (``extra_keys``) for its row."""
+        return {}
+
+    def extra_entry(self, row: Any) -> dict[str, Any]:
+        """This section's own keys of a row, as a dump writes them."""
+        return {}
 
 
 class AssignmentsSection(HandinSection):
@@ -145,3 +156,11 @@ class DeliverablesSection(HandinSection):
     model = Deliverable
     default_mb = 50
     require_files = False
+    # Once the deliverable is due, each member rates each other member's contribution.
+    extra_keys = ("peer_survey",)
+
+    def extra_values(self, handin: Handin) -> dict[str, Any]:
+        return {"peer_survey": handin.peer_survey}
+
+    def extra_entry(self, row: Any) -> dict[str, Any]:
+        return {"peer_survey": True} if row.peer_survey else {}

@@ -22,6 +22,21 @@ urlpatterns = [
         name="deliverable",
     ),
     path(
+        f"{COURSE}/deliverables/<int:pk>/survey/",
+        views.survey_page,
+        name="survey",
+    ),
+    path(
+        f"{COURSE}/submissions/<int:pk>/file/",
+        views.submission_file_page,
+        name="submission-file",
+    ),
+    path(
+        f"{COURSE}/groups/<int:pk>/project/",
+        views.group_project_page,
+        name="group-project",
+    ),
+    path(
         f"{COURSE}/assignments/<int:pk>/submissions/<int:submission_pk>/activate/",
         views.activate_page,
         {"kind": Assignment},

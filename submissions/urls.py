@@ -12,6 +12,8 @@ from submissions.apis import (
     SubmissionActivateApi,
     SubmissionApi,
     SubmissionRegradeApi,
+    SurveyApi,
+    SurveyResultsApi,
 )
 
 api_urlpatterns = [
@@ -32,6 +34,16 @@ api_urlpatterns = [
         "courses/<slug:course_slug>/deliverables/<int:pk>/submissions/",
         DeliverableSubmissionsApi.as_view(),
         name="api-deliverable-submissions",
+    ),
+    path(
+        "courses/<slug:course_slug>/deliverables/<int:pk>/survey/",
+        SurveyApi.as_view(),
+        name="api-survey",
+    ),
+    path(
+        "courses/<slug:course_slug>/deliverables/<int:pk>/survey/results/",
+        SurveyResultsApi.as_view(),
+        name="api-survey-results",
     ),
     path("courses/<slug:course_slug>/grace-days/", GraceDaysApi.as_view(), name="api-grace-days"),
     path("courses/<slug:course_slug>/extensions/", ExtensionsApi.as_view(), name="api-extensions"),

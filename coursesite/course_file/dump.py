@@ -93,8 +93,8 @@ def _grace(course: Course) -> dict[str, Any]:
         "pool": policy.pool_days,
         "per_item_cap": policy.per_item_cap,
         "slack_minutes": policy.slack_minutes,
-        "partial_day": policy.partial_day,
-        "after_pool": policy.after_pool,
+        "partial_day": str(policy.partial_day),
+        "after_pool": str(policy.after_pool),
         "penalty_percent_per_day": (
             number(policy.penalty_percent_per_day)
             if policy.penalty_percent_per_day is not None
