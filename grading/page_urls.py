@@ -7,8 +7,6 @@ SCORING = f"{COURSE}/scoring"
 
 urlpatterns = [
     path(f"{SCORING}/", views.scoring_page, name="scoring"),
-    # Before an item's page, which it would otherwise meet: no item is scored as "slots" here.
-    path(f"{SCORING}/slots/", views.scoring_slots_page, name="scoring-slots"),
     path(f"{SCORING}/<slug:item_slug>/", views.scoring_item_page, name="scoring-item"),
     # A subject always holds a colon (role:5), so it never meets "together".
     path(

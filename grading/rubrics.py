@@ -441,6 +441,8 @@ class StudentPoints:
     points: Decimal | None
     late_penalty_percent: Decimal = Decimal(0)
     lines: list[str] = field(default_factory=list)
+    # The evaluations that made the points.
+    counted: list[RubricEvaluation] = field(default_factory=list)
 
 
 def student_points(
@@ -455,6 +457,7 @@ def student_points(
     shares: list[Decimal] = []
     penalties: list[Decimal] = []
     lines: list[str] = []
+    counted: list[RubricEvaluation] = []
     for work in works:
         outcome = outcomes.get(work.subject)
         if student_id not in work.students or outcome is None or outcome.points is None:
@@ -474,11 +477,28 @@ def student_points(
         shares.append(share)
         penalties.append(penalty)
         lines.append(line)
+        counted.extend(outcome.counted)
     if not shares:
         return StudentPoints(None)
     mean = sum(shares, Decimal(0)) / len(shares)
     penalty = penalties[0] if len(set(penalties)) == 1 else Decimal(0)
-    return StudentPoints(mean, penalty, lines)
+    return StudentPoints(mean, penalty, lines, counted)
+
+
+def _criteria_summary(result: StudentPoints) -> str:
+    """Criterion by criterion, when one evaluation alone made the points (an exam's questions)."""
+    if len(result.counted) != 1:
+        return ""
+    marks = CriterionMark.objects.filter(evaluation=result.counted[0]).select_related("criterion")
+    shown = [
+        f"{m.criterion.title[:60]} {_plain(m.points)}/{_plain(m.criterion.max_points)}"
+        for m in marks
+    ]
+    return " (" + ", ".join(shown) + ")" if shown else ""
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 def _cents(value: Decimal) -> Decimal:
@@ -516,7 +536,7 @@ def item_scores_refresh(
             points, comment = None, "rubric: no evaluation counts"
         else:
             points = _cents(result.points)
-            comment = "rubric: " + "; ".join(result.lines)
+            comment = "rubric: " + "; ".join(result.lines) + _criteria_summary(result)
         if student_id not in users:
             continue
         score = score_record(

@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -501,45 +500,6 @@ def evaluate_together_page(request: HttpRequest, slug: str, item_slug: str) -> H
         "failed": posted is not None,
     }
     return render(request, "grading/evaluate_together.html", context)
-
-
-@dataclass(frozen=True)
-class SlotRow:
-    slot: Any
-    roles: list[tuple[Any, WorkState]]
-    together_url: str | None
-
-
-@login_required
-def scoring_slots_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """The presentation slots with their roles. Presentations sit above grading, so their
-    models are looked up by name rather than imported; without that app this page is 404."""
-    course = staff_course(request, slug)
-    try:
-        policy_model = apps.get_model("presentations", "PresentationPolicy")
-        slot_model = apps.get_model("presentations", "PresentationSlot")
-    except LookupError as missing:
-        raise Http404 from missing
-    policy = policy_model.objects.filter(course=course).select_related("item").first()
-    item = policy.item if policy is not None else None
-    rows = []
-    if item is not None:
-        progress = item_progress(item, page_user(request))
-        states = {state.work.subject: state for state in progress.works}
-        slots = (
-            slot_model.objects.filter(paper__course=course)
-            .select_related("paper")
-            .prefetch_related("roles__presenters__student")
-            .order_by("date", "paper__week", "paper__key")
-        )
-        for slot in slots:
-            # The roles the presentation item scores: those with presenters, Q&A not among them.
-            roles = [(r, states[r.subject]) for r in slot.roles.all() if r.subject in states]
-            subjects = [role.subject for role, _ in roles]
-            rows.append(SlotRow(slot, roles, together_url(item, subjects) if subjects else None))
-    return render(
-        request, "grading/scoring_slots.html", {"course": course, "item": item, "rows": rows}
-    )
 
 
 @login_required

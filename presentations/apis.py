@@ -1,11 +1,14 @@
 """The paper API: the course's papers with their presentation slots, the caller's presentation
-roles, a student's own review of a paper (read, save a draft, submit) and the reviews of a paper
-the caller may read.
+roles, a student's own review of a paper (read, save a draft, submit), the reviews of a paper
+the caller may read, and the staff's presenters: assign them, place (pin) a student in a role,
+remove one, swap two.
 
 Every member reads the papers and the schedule. Only students write reviews; staff read every
 submitted review with its author, and a student reads the other students' submitted reviews,
-without their authors, only where ``presentations.reviews`` allows it. Times are given in the
-course's time zone; an outsider gets 404.
+without their authors, only where ``presentations.reviews`` allows it. Only staff (instructors
+and TAs) reach the presenters: a student gets 403. A change the rules of
+``presentations.slots`` refuse gets 400 with the rule it would break, and changes nothing.
+Times are given in the course's time zone; an outsider gets 404.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -24,7 +29,9 @@ from rest_framework.views import APIView
 from coursesite.group_apis import caller, course_of, in_course_zone, parsed
 from coursesite.models import Course, Role
 from coursesite.permissions import CoursePermission, is_course_staff
-from presentations.models import Paper, PaperReview
+from coursesite.selectors import course_student_find
+from presentations.assignment import Rule
+from presentations.models import Paper, PaperReview, PresentationRole, Presenter
 from presentations.reviews import (
     PART_NAMES,
     PARTS,
@@ -33,6 +40,7 @@ from presentations.reviews import (
     fellow_presenters,
     paper_schedule,
     presentations_of,
+    presenter_find,
     review_deadline,
     review_of,
     review_penalty_percent,
@@ -42,6 +50,14 @@ from presentations.reviews import (
     review_submit,
     reviews_readable,
     slot_of,
+    slot_role_find,
+)
+from presentations.slots import (
+    presenter_pin,
+    presenter_remove,
+    presenters_assign,
+    presenters_swap,
+    slots_of_course,
 )
 
 
@@ -294,3 +310,156 @@ class PaperReviewsApi(APIView):
             for review in reviews_readable(paper=paper, user=user)
         ]
         return Response(in_course_zone(course, ReviewSerializer(rows, many=True)))
+
+
+# The staff's presenters.
+
+
+class PresenterSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(help_text="The presenter's id, to remove or swap them.")
+    username = serializers.CharField(source="student.username")
+    name = serializers.CharField(source="student.get_full_name")
+    pinned = serializers.BooleanField(help_text="Placed by staff: a new assignment keeps it.")
+
+
+class StaffSlotRoleSerializer(serializers.Serializer[Any]):
+    role = serializers.CharField(help_text="overview, strengths, weaknesses or qa")
+    role_label = serializers.CharField(source="get_role_display")
+    minutes = serializers.IntegerField()
+    presenters = PresenterSerializer(many=True, source="presenters.all")
+
+
+class StaffSlotSerializer(serializers.Serializer[Any]):
+    paper = serializers.SlugField(source="paper.key")
+    title = serializers.CharField(source="paper.title")
+    week = serializers.IntegerField(source="paper.week", allow_null=True)
+    date = serializers.DateField(allow_null=True)
+    roles = StaffSlotRoleSerializer(many=True, source="roles.all")
+
+
+class PlacedPresenterSerializer(PresenterSerializer):
+    slot = serializers.SlugField(source="slot_role.slot.paper.key", help_text="The paper's key.")
+    role = serializers.CharField(source="slot_role.role")
+
+
+class AssignSerializer(serializers.Serializer[Any]):
+    seed = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="Left out: the course's seed. The same seed and roster give the same assignment.",
+    )
+
+
+class PinSerializer(serializers.Serializer[Any]):
+    slot = serializers.SlugField(help_text="The key of the slot's paper.")
+    role = serializers.ChoiceField(choices=[role.value for role in PresentationRole])
+    student = serializers.CharField(max_length=150, help_text="The student's username.")
+
+
+class SwapSerializer(serializers.Serializer[Any]):
+    first = serializers.IntegerField(help_text="A presenter's id.")
+    second = serializers.IntegerField(help_text="Another presenter's id.")
+
+
+def slots_response(course: Course) -> Response:
+    return Response(StaffSlotSerializer(slots_of_course(course), many=True).data)
+
+
+def body_presenter(course: Course, field: str, pk: int) -> Presenter:
+    presenter = presenter_find(course=course, pk=pk)
+    if presenter is None:
+        raise ValidationError({field: f"The course's slots have no presenter {pk}."})
+    return presenter
+
+
+class PresentersAssignApi(APIView):
+    """POST: replace every presenter who is not pinned with a fresh, fair assignment that keeps
+    the pinned ones, and answer the slots with their presenters. Refused with 400, changing
+    nothing, when no assignment keeps every rule."""
+
+    permission_classes = [IsAuthenticated, CoursePermission]
+    required_role = write_role = Role.TA
+
+    @extend_schema(
+        request=AssignSerializer,
+        responses=StaffSlotSerializer(many=True),
+        operation_id="course_presenters_assign",
+    )
+    def post(self, request: Request, course_slug: str) -> Response:
+        course = course_of(request)
+        seed = parsed(AssignSerializer, request).get("seed")
+        presenters_assign(course=course, seed=seed)
+        return slots_response(course)
+
+
+class PresentersApi(APIView):
+    """GET: the slots in date order with every role's presenters, their ids and pins. POST:
+    place a student in a role of a slot, pinned (201; 200 when the student held it already and
+    is pinned now); refused with 400 and the rule it would break."""
+
+    permission_classes = [IsAuthenticated, CoursePermission]
+    required_role = write_role = Role.TA
+
+    @extend_schema(responses=StaffSlotSerializer(many=True), operation_id="course_presenters_list")
+    def get(self, request: Request, course_slug: str) -> Response:
+        return slots_response(course_of(request))
+
+    @extend_schema(
+        request=PinSerializer,
+        responses={201: PlacedPresenterSerializer, 200: PlacedPresenterSerializer},
+        operation_id="course_presenters_pin",
+    )
+    def post(self, request: Request, course_slug: str) -> Response:
+        course = course_of(request)
+        data = parsed(PinSerializer, request)
+        slot_role = slot_role_find(course=course, paper_key=data["slot"], role=data["role"])
+        if slot_role is None:
+            raise ValidationError(
+                {"slot": f"The course has no slot of {data['slot']} with the role {data['role']}."}
+            )
+        student = course_student_find(course=course, username=data["student"])
+        if student is None:
+            raise ValidationError(
+                {"student": f"{data['student']} is not a student of the course: {Rule.STUDENT}."}
+            )
+        held = Presenter.objects.filter(slot_role=slot_role, student=student).exists()
+        presenter = presenter_pin(slot_role=slot_role, student=student)
+        answer = status.HTTP_200_OK if held else status.HTTP_201_CREATED
+        return Response(PlacedPresenterSerializer(presenter).data, status=answer)
+
+
+class PresenterApi(APIView):
+    """DELETE: take the presenter out of their role; never refused, the place is left for a new
+    assignment to fill."""
+
+    permission_classes = [IsAuthenticated, CoursePermission]
+    required_role = write_role = Role.TA
+
+    @extend_schema(request=None, responses={204: None}, operation_id="course_presenter_remove")
+    def delete(self, request: Request, course_slug: str, pk: int) -> Response:
+        presenter = presenter_find(course=course_of(request), pk=pk)
+        if presenter is None:
+            raise Http404
+        presenter_remove(presenter=presenter)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PresentersSwapApi(APIView):
+    """POST: exchange two presenters' places, both then pinned; refused with 400 and the rule it
+    would break."""
+
+    permission_classes = [IsAuthenticated, CoursePermission]
+    required_role = write_role = Role.TA
+
+    @extend_schema(
+        request=SwapSerializer,
+        responses=PlacedPresenterSerializer(many=True),
+        operation_id="course_presenters_swap",
+    )
+    def post(self, request: Request, course_slug: str) -> Response:
+        course = course_of(request)
+        data = parsed(SwapSerializer, request)
+        first = body_presenter(course, "first", data["first"])
+        second = body_presenter(course, "second", data["second"])
+        swapped = presenters_swap(first=first, second=second)
+        return Response(PlacedPresenterSerializer(swapped, many=True).data)

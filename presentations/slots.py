@@ -18,7 +18,8 @@ Staff's edits
     no single edit can keep them (placing a student adds a presentation to one count only):
     ``presenters_assign`` checks them, and restores them around the pinned places.
     ``presenter_remove`` is never refused: it is how a student who left is taken out, and the
-    gap it leaves is for a new assignment to fill.
+    gap it leaves is for a new assignment to fill. Assignments and edits of one course take a
+    lock on its row, so that none of them checks a state that another is changing.
 Reads
     ``slots_of_course`` and ``slots_of_student`` return the slots with their papers, dates,
     roles, minutes and presenters in a fixed number of queries.
@@ -203,6 +204,12 @@ def _course_of(slot_role: SlotRole) -> Course:
     return slot_role.slot.paper.course
 
 
+def _lock(course: Course) -> None:
+    """Hold the course's row until the transaction ends, so that two assignments or edits of
+    one course's presenters never interleave (each reads what the other writes)."""
+    Course.objects.select_for_update().filter(pk=course.pk).first()
+
+
 def _place(slot_role: SlotRole) -> tuple[str, str]:
     return (slot_role.slot.paper.key, slot_role.role)
 
@@ -211,6 +218,7 @@ def _place(slot_role: SlotRole) -> tuple[str, str]:
 def presenters_assign(*, course: Course, seed: int | None = None) -> PresentersAssigned:
     """Replace every presenter who is not pinned with a fresh, fair assignment that keeps the
     pinned ones; ``ValidationError`` (and no change) when no assignment keeps every rule."""
+    _lock(course)
     policy = PresentationPolicy.objects.filter(course=course).first() or PresentationPolicy()
     seed = policy.seed if seed is None else seed
     roster = _Roster.of(course)
@@ -268,6 +276,7 @@ def presenter_place_problems(
 def presenter_pin(*, slot_role: SlotRole, student: User) -> Presenter:
     """Place the student in the role, pinned; a student already there is pinned. Refused with
     the rule it would break (see the module doc)."""
+    _lock(_course_of(slot_role))
     held = Presenter.objects.filter(slot_role=slot_role, student=student).first()
     if held is not None:
         if not held.pinned:
@@ -306,11 +315,14 @@ def presenters_swap(*, first: Presenter, second: Presenter) -> tuple[Presenter, 
         raise ValidationError("Only presenters of the same course can swap places.")
     if first.student_id == second.student_id:
         raise ValidationError("A student cannot swap places with themselves.")
+    if {first.slot_role.role, second.slot_role.role} - set(PRESENTING_ROLES):
+        raise ValidationError("Only presenters of presenting roles swap places.")
     if first.slot_role_id == second.slot_role_id:
         raise ValidationError(
             f"{first.student.username} and {second.student.username} are in the same group "
             f"({first.slot_role}); there is nothing to swap."
         )
+    _lock(_course_of(first.slot_role))
     roster = _Roster.of(_course_of(first.slot_role))
     after = {place: list(names) for place, names in roster.groups.items()}
     one, other = _place(first.slot_role), _place(second.slot_role)

@@ -6,9 +6,14 @@ from presentations.apis import (
     OwnReviewSubmitApi,
     PaperReviewsApi,
     PapersApi,
+    PresenterApi,
+    PresentersApi,
+    PresentersAssignApi,
+    PresentersSwapApi,
 )
 
 PAPER = "courses/<slug:course_slug>/papers/<slug:paper_key>"
+PRESENTERS = "courses/<slug:course_slug>/presenters"
 
 api_urlpatterns = [
     path("courses/<slug:course_slug>/papers/", PapersApi.as_view(), name="api-papers"),
@@ -20,4 +25,8 @@ api_urlpatterns = [
     path(f"{PAPER}/review/", OwnReviewApi.as_view(), name="api-paper-review"),
     path(f"{PAPER}/review/submit/", OwnReviewSubmitApi.as_view(), name="api-paper-review-submit"),
     path(f"{PAPER}/reviews/", PaperReviewsApi.as_view(), name="api-paper-reviews"),
+    path(f"{PRESENTERS}/", PresentersApi.as_view(), name="api-presenters"),
+    path(f"{PRESENTERS}/assign/", PresentersAssignApi.as_view(), name="api-presenters-assign"),
+    path(f"{PRESENTERS}/swap/", PresentersSwapApi.as_view(), name="api-presenters-swap"),
+    path(f"{PRESENTERS}/<int:pk>/", PresenterApi.as_view(), name="api-presenter"),
 ]

@@ -52,8 +52,8 @@ from presentations.reviews import (
     deadline_passed,
     fellow_presenters,
     paper_schedule,
-    presenter_find,
     presentations_of,
+    presenter_find,
     review_counts,
     review_deadline,
     review_of,
@@ -167,10 +167,14 @@ def staff_rows(papers: list[Paper], item: GradeItem | None) -> list[StaffSlotRow
 
 def presenter_label(presenter: Presenter, row: StaffSlotRow, role: SlotRole) -> str:
     student = presenter.student
-    return f"{grader_name(student)} ({student.username}): {row.paper.key}, {role.get_role_display()}"
+    return (
+        f"{grader_name(student)} ({student.username}): {row.paper.key}, {role.get_role_display()}"
+    )
 
 
-def render_staff_schedule(request: HttpRequest, course: Course, papers: list[Paper]) -> HttpResponse:
+def render_staff_schedule(
+    request: HttpRequest, course: Course, papers: list[Paper]
+) -> HttpResponse:
     policy = review_policy(course)
     item = policy.item
     if item is not None:
@@ -298,9 +302,7 @@ def presenter_place_page(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         presenter_pin(slot_role=role, student=student)
     except ValidationError as refused:
-        messages.error(
-            request, f"{grader_name(student)} was not placed: {refusal_text(refused)}"
-        )
+        messages.error(request, f"{grader_name(student)} was not placed: {refusal_text(refused)}")
     else:
         done = "Pinned" if held else "Placed and pinned"
         messages.success(

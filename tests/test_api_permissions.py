@@ -39,7 +39,9 @@ from coursesite.models import (
 )
 from coursesite.services import score_record
 from coursesite.tokens import api_token_create
-from grading.models import AutograderBundle, GradingJob, JobStatus, TestResult
+from grading.models import AutograderBundle, Criterion, GradingJob, JobStatus, Rubric, TestResult
+from grading.rubrics import MarkInput, evaluation_save
+from presentations.models import Paper
 from submissions.models import Assignment, Deliverable, Extension, Submission
 from tests.conftest import Personas, make_member
 
@@ -101,6 +103,30 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", C + "/regrade-requests/"): MEMBERS,
     ("POST", C + "/regrade-requests/"): MEMBERS,
     ("POST", C + "/regrade-requests/{id}/answer/"): STAFF,
+    ("GET", C + "/groups/{id}/"): STAFF | {"student"},
+    # The personas' term has ended, so Carol may no longer describe her group's project.
+    ("PATCH", C + "/groups/{id}/"): STAFF,
+    # Erin is in no group: she is shown nobody to rate, and her empty answer is a 400.
+    ("GET", C + "/deliverables/{id}/survey/"): {"student", "other_student"},
+    ("PUT", C + "/deliverables/{id}/survey/"): {"student", "other_student"},
+    ("GET", C + "/deliverables/{id}/survey/results/"): STAFF,
+    ("GET", C + "/my-presentations/"): MEMBERS,
+    ("GET", C + "/papers/"): MEMBERS,
+    ("GET", C + "/papers/{paper_key}/review/"): {"student", "other_student"},
+    ("PUT", C + "/papers/{paper_key}/review/"): {"student", "other_student"},
+    ("POST", C + "/papers/{paper_key}/review/submit/"): {"student", "other_student"},
+    ("GET", C + "/papers/{paper_key}/reviews/"): MEMBERS,
+    ("GET", C + "/rubrics/"): MEMBERS,
+    ("POST", C + "/rubrics/"): STAFF,
+    ("GET", C + "/rubrics/{rubric_slug}/"): MEMBERS,
+    ("PUT", C + "/rubrics/{rubric_slug}/"): STAFF,
+    ("DELETE", C + "/rubrics/{rubric_slug}/"): STAFF,
+    ("GET", I + "/evaluations/"): MEMBERS,
+    ("PUT", I + "/evaluations/{subject}/"): STAFF,
+    # Only Bob has an evaluation of Carol's work to take back.
+    ("DELETE", I + "/evaluations/{subject}/"): {"ta"},
+    ("PUT", I + "/adjustments/{subject}/{username}/"): STAFF,
+    ("GET", C + "/rubric-disagreements/"): STAFF,
     ("GET", "/api/v1/submissions/{id}/"): STAFF | {"student"},
     ("POST", "/api/v1/submissions/{id}/activate/"): STAFF | {"student"},
     ("POST", "/api/v1/submissions/{id}/regrade/"): STAFF,
@@ -129,6 +155,9 @@ class World:
             course_slug=self.personas.course.slug,
             item_slug="quiz",
             username="carol",
+            paper_key="alexnet",
+            rubric_slug="quiz-rubric",
+            subject=f"student:{self.personas.carol.pk}",
             id=self.ids[ID_OF[kind]] if kind else "",
         )
 
@@ -212,6 +241,21 @@ def world(personas: Personas) -> World:
     regrade = RegradeRequest.objects.create(
         item=personas.quiz, student=personas.carol, message="Question 2?",
         created_at=timezone.now(),
+    )  # fmt: skip
+    review_item = GradeItem.objects.create(
+        course=course, category=category, slug="review-w05", title="Review", max_points=10,
+        due_at=soon,
+    )  # fmt: skip
+    Paper.objects.create(
+        course=course, key="alexnet", title="AlexNet", authors="Krizhevsky et al.", year=2012,
+        week=5, review_item=review_item,
+    )  # fmt: skip
+    rubric = Rubric.objects.create(course=course, slug="quiz-rubric", title="Quiz rubric")
+    rubric.items.add(personas.quiz)
+    criterion = Criterion.objects.create(rubric=rubric, title="Answer", max_points=10)
+    evaluation_save(
+        item=personas.quiz, subject=f"student:{personas.carol.pk}", grader=personas.bob,
+        marks=[MarkInput(criterion.pk, points=Decimal(8))],
     )  # fmt: skip
     token, _ = api_token_create(user=alice, name="own")
     _, export_key = api_token_create(

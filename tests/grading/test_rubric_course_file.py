@@ -100,6 +100,9 @@ POLICY: Document = {
 def with_rubrics(directory: Path, edit: Callable[[Document], None] = lambda document: None) -> Path:
     def add(document: Document) -> None:
         document["rubrics"] = copy.deepcopy(RUBRICS)
+        # The example's presentation roles name its own rubrics, which these replace.
+        for role in document.get("presentations", {}).get("roles", []):
+            role.pop("rubric", None)
         document["rubric_grading"] = dict(POLICY)
         edit(document)
 

@@ -146,7 +146,7 @@ def test_it_sums_the_marks_and_scales_them_to_the_item_rounding_half_up(exam: Ex
     assert score is not None
     # 9 / 16 x 10 = 5.625: half up, not to the even 5.62.
     assert (score.points, score.source) == (Decimal("5.63"), ScoreSource.RUBRIC)
-    assert score.comment == "rubric: carol: 5.63"
+    assert score.comment == "rubric: carol: 5.63 (Derivation 6/6, Discussion 3/10)"
 
 
 def test_it_keeps_every_change_of_the_score_in_its_history(exam: Exam) -> None:
@@ -347,7 +347,7 @@ def test_it_gives_both_members_the_pair_s_score_and_adjusts_one_with_the_reason(
     )
     erin_score = project.score(pair.erin)
     assert erin_score is not None
-    assert erin_score.comment == "rubric: Pair 1: 56.25, adjusted -6.25 (missed two meetings)"
+    assert erin_score.comment == "rubric: Pair 1: 56.25, adjusted -6.25 (missed two meetings) (Derivation 6/6, Discussion 3/10)"
     assert history(erin_score)[-1] == (
         Decimal("56.25"),
         Decimal("50.00"),

@@ -42,8 +42,8 @@ def wait_for(browser: WebDriver, css: str) -> None:
 def test_it_scores_a_slot_s_roles_on_one_page_and_shows_the_presenter_after_release(
     browser: WebDriver, live_server: LiveServer, scoring: Scoring
 ) -> None:
-    log_in(browser, live_server.url, "bob", f"{scoring.course_url}/scoring/slots/")
-    browser.find_element(By.CSS_SELECTOR, "#slot-resnet a.button").click()
+    log_in(browser, live_server.url, "bob", f"{scoring.course_url}/presentations/")
+    browser.find_element(By.CSS_SELECTOR, "#paper-resnet a.button").click()
     wait_for(browser, "form#evaluations")
     # The first criterion is the marked one: each digit chooses a level and moves on.
     for key in "321":

@@ -1,6 +1,7 @@
 """The rubric scoring pages: the staff's queue, an item's work, the rubric form of one piece of
-work and of several on one page, member adjustments, the presentation slots, the disagreements;
-and a student's evaluations before and after release."""
+work and of several on one page, member adjustments, the disagreements; and a student's
+evaluations before and after release. (The presentation slots, listed with their scoring on the
+presentations page, are tested in ``tests/presentations/test_slot_pages.py``.)"""
 
 from __future__ import annotations
 
@@ -270,7 +271,6 @@ def checked(page: str, level: Level) -> bool:
 
 STAFF_PAGES = [
     "scoring/",
-    "scoring/slots/",
     "scoring/midterm/",
     "scoring/midterm/student:{carol}/",
     "scoring/presentation/together/?subject=role:{overview}",
@@ -566,25 +566,7 @@ def test_it_offers_no_adjustment_on_one_student_s_work(scoring):
     assert 'id="adjust-form"' not in logged_in(scoring.personas.bob).get(url).content.decode()
 
 
-# Slots and disagreements.
-
-
-def test_it_lists_each_slot_with_its_roles_presenters_and_a_link_to_score_them(scoring):
-    evaluation_save(
-        item=scoring.presentation,
-        subject=scoring.roles["strengths"].subject,
-        grader=scoring.personas.alice,
-        marks=[MarkInput(c.pk, level_id=c.levels.get(title="Solid").pk)
-               for c in Criterion.objects.filter(rubric__slug="strengths-talk")],
-    )  # fmt: skip
-    response = logged_in(scoring.personas.bob).get(f"{scoring.course_url}/scoring/slots/")
-    row = element_text(response, "slot-resnet")
-    assert row.startswith("Tue 5 Nov 2024 Deep Residual Learning (resnet)")
-    assert "Overview: carol, erin · unscored" in row
-    assert "Strengths: frank · evaluated by alice" in row
-    assert "Weaknesses: gina · unscored" in row and "Questions" not in row
-    link = together_url(scoring, "overview", "strengths", "weaknesses").replace("&", "&amp;")
-    assert f'href="{link}"' in element_html(response, "slot-resnet")
+# Disagreements.
 
 
 def test_it_lists_only_the_work_on_which_graders_differ_by_more_than_the_margin(scoring):
@@ -723,15 +705,3 @@ def test_it_reads_a_listing_in_queries_that_do_not_grow_with_the_evaluations(sco
         evaluate(scoring, alice, user, "Good", "10")
         evaluate(scoring, bob, user, "Poor", "1")
     assert queries(client, url) == few
-
-
-def test_it_reads_the_slots_in_queries_that_do_not_grow_with_the_slots(scoring):
-    client, url = logged_in(scoring.personas.bob), f"{scoring.course_url}/scoring/slots/"
-    one = queries(client, url)
-    holders = {"overview": [scoring.gina], "strengths": [scoring.personas.carol, scoring.erin]}
-    slot_of(
-        scoring.personas.course, "vit", "An Image is Worth 16x16 Words", date(2024, 11, 7), holders
-    )
-    response = client.get(url)
-    assert "Overview: gina · unscored" in element_text(response, "slot-vit")
-    assert queries(client, url) == one
