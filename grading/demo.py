@@ -5,7 +5,8 @@ staff are done with are released.
 What is scored
     Every piece of work of an item that a rubric scores (``items_scored_by_rubric``): reviews,
     the presentation roles held so far, the project's deliverables, the midterm's questions,
-    once its day (a presentation's date, else the item's due date) is more than ``BACKLOG``
+    once its day (a presentation's date, else the item's due date, else the day of the
+    schedule's event about the item: the midterm's week) is more than ``BACKLOG``
     before the as-of date. The work of the last few days is left to staff, so the scoring
     queue has something in it. Work with no day is never scored here.
 Levels
@@ -25,7 +26,7 @@ from django.contrib.auth.models import User
 
 from coursesite.demo import FORM, DemoPlayer, DemoSemester
 from coursesite.gradebook.services import item_release
-from coursesite.models import GradeItem, Membership, Role
+from coursesite.models import CourseEvent, GradeItem, Lecture, Membership, Role
 from grading.models import Rubric, RubricEvaluation
 from grading.rubrics import MarkInput, Work, evaluation_save, items_scored_by_rubric, source_of_item
 
@@ -64,6 +65,20 @@ def _comment(target: Decimal) -> str:
     if target >= Decimal("0.7"):
         return ""
     return "See the rubric's description of the next level up."
+
+
+def _event_day(item: GradeItem) -> date | None:
+    """The day of the schedule's event about an item with no due date (an exam): the event's
+    date, else the last meeting of its week."""
+    event = CourseEvent.objects.filter(item=item).order_by("week").first()
+    if event is None:
+        return None
+    if event.date is not None:
+        return event.date
+    meeting = (
+        Lecture.objects.filter(course_id=item.course_id, week=event.week).order_by("-date").first()
+    )
+    return meeting.date if meeting is not None else None
 
 
 class RubricPlayer(DemoPlayer):
@@ -124,6 +139,8 @@ class RubricPlayer(DemoPlayer):
         day: date | None = work.when
         if day is None and item.due_at is not None:
             day = item.due_at.astimezone(semester.course.tz).date()
+        if day is None:
+            day = _event_day(item)
         return day is not None and day + BACKLOG < semester.as_of
 
     def _evaluate(

@@ -8,6 +8,7 @@ class PresentationsConfig(AppConfig):
     def ready(self) -> None:
         from coursesite.course_file.sections import register_section
         from coursesite.demo import demo_player_register
+        from coursesite.gradebook.work import work_source_register
         from grading.rubrics import subject_source_register
         from presentations.course_file import (
             PapersSection,
@@ -15,6 +16,7 @@ class PresentationsConfig(AppConfig):
             ReviewsSection,
         )
         from presentations.demo import PresentationsPlayer
+        from presentations.reviews import gradebook_work
         from presentations.rubric_sources import ReviewSource, RoleSource
 
         subject_source_register(RoleSource())
@@ -23,4 +25,5 @@ class PresentationsConfig(AppConfig):
         register_section(PapersSection())
         register_section(PresentationsSection())
         register_section(ReviewsSection())
+        work_source_register(gradebook_work)
         demo_player_register(PresentationsPlayer())

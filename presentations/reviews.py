@@ -39,6 +39,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from coursesite.gradebook.work import Work as GradebookWork
 from coursesite.models import Course, Membership, Role
 from coursesite.permissions import access_course
 from presentations.models import (
@@ -383,3 +384,15 @@ def slot_role_find(*, course: Course, paper_key: str, role: str) -> SlotRole | N
         .filter(slot__paper__course=course, slot__paper__key=paper_key, role=role)
         .first()
     )
+
+
+def gradebook_work(course: Course) -> GradebookWork:
+    """Submitted reviews as handed-in work: the gradebook shows a review waiting for its score
+    as pending, not missing. One query."""
+    work = GradebookWork()
+    work.handed_in = set(
+        PaperReview.objects.filter(
+            paper__course=course, submitted_at__isnull=False, paper__review_item__isnull=False
+        ).values_list("student_id", "paper__review_item_id")
+    )
+    return work

@@ -24,6 +24,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,7 +36,8 @@ from coursesite.models import Course, GradeItem, Role
 from coursesite.permissions import access_course, is_course_staff
 from coursesite.views import page_user
 from grading.rubrics import Outcome, item_outcomes
-from grading.views import grader_name, staff_course, together_url
+from grading.views import grader_name as shown_name
+from grading.views import staff_course, together_url
 from presentations.assignment import Rule
 from presentations.models import (
     PRESENTING_ROLES,
@@ -133,7 +135,7 @@ class RoleRow:
 
     @property
     def graders(self) -> list[str]:
-        return [grader_name(e.grader) for e in self.outcome.evaluations] if self.outcome else []
+        return [shown_name(e.grader) for e in self.outcome.evaluations] if self.outcome else []
 
 
 @dataclass(frozen=True)
@@ -167,9 +169,7 @@ def staff_rows(papers: list[Paper], item: GradeItem | None) -> list[StaffSlotRow
 
 def presenter_label(presenter: Presenter, row: StaffSlotRow, role: SlotRole) -> str:
     student = presenter.student
-    return (
-        f"{grader_name(student)} ({student.username}): {row.paper.key}, {role.get_role_display()}"
-    )
+    return f"{shown_name(student)} ({student.username}): {row.paper.key}, {role.get_role_display()}"
 
 
 def render_staff_schedule(
@@ -192,16 +192,14 @@ def render_staff_schedule(
         "item": item,
         "rows": rows,
         "presenters": presenters,
-        "students": course_students(course),
+        "students": list(course_students(course)),
     }
     return render(request, "presentations/presentations_staff.html", context)
 
 
-def course_students(course: Course) -> list[User]:
-    return list(
-        User.objects.filter(memberships__course=course, memberships__role=Role.STUDENT).order_by(
-            "username"
-        )
+def course_students(course: Course) -> QuerySet[User]:
+    return User.objects.filter(memberships__course=course, memberships__role=Role.STUDENT).order_by(
+        "username"
     )
 
 
@@ -226,16 +224,13 @@ def where(role: SlotRole) -> str:
     return f"the {role.get_role_display().lower()} of {role.slot.paper.title}"
 
 
+def held_by(presenter: Presenter) -> str:
+    return f"{shown_name(presenter.student)} ({where(presenter.slot_role)})"
+
+
 class AssignForm(forms.Form):
-    seed = forms.IntegerField(
-        required=False,
-        min_value=0,
-        label="Seed",
-        help_text="Empty: the course's seed. The same seed and roster give the same assignment.",
-    )
-    replace = forms.BooleanField(
-        required=False, label="Replace the assignment (pinned places are kept)"
-    )
+    seed = forms.IntegerField(required=False, min_value=0)
+    replace = forms.BooleanField(required=False)
 
 
 @login_required
@@ -259,12 +254,12 @@ def presenters_assign_page(request: HttpRequest, slug: str) -> HttpResponse:
     except ValidationError as refused:
         messages.error(request, f"No presenters were assigned: {refusal_text(refused)}")
         return back_to_schedule(course)
-    counts = sorted(set(done.counts.values()))
-    times = " or ".join(str(count) for count in counts) if counts else "0"
+    counts = sorted(set(done.counts.values())) or [0]
+    times = " or ".join(map(str, counts)) + (" time" if counts == [1] else " times")
     messages.success(
         request,
         f"Assigned the presenters with seed {done.seed}: {done.placed} places filled, "
-        f"{done.kept} pinned places kept; each student presents {times} times.",
+        f"{done.kept} pinned places kept; each student presents {times}.",
     )
     return back_to_schedule(course)
 
@@ -281,9 +276,7 @@ class PlaceForm(forms.Form):
             error_messages={"invalid_choice": "Choose a role of one of the course's slots."},
         )
         self.fields["student"] = forms.ModelChoiceField(
-            queryset=User.objects.filter(
-                memberships__course=course, memberships__role=Role.STUDENT
-            ),
+            queryset=course_students(course),
             error_messages={"invalid_choice": f"Choose a student of the course: {Rule.STUDENT}."},
         )
 
@@ -302,12 +295,12 @@ def presenter_place_page(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         presenter_pin(slot_role=role, student=student)
     except ValidationError as refused:
-        messages.error(request, f"{grader_name(student)} was not placed: {refusal_text(refused)}")
+        messages.error(request, f"{shown_name(student)} was not placed: {refusal_text(refused)}")
     else:
         done = "Pinned" if held else "Placed and pinned"
         messages.success(
             request,
-            f"{done} {grader_name(student)} in {where(role)}: a new assignment keeps them there.",
+            f"{done} {shown_name(student)} in {where(role)}: a new assignment keeps them there.",
         )
     return back_to_schedule(course, role.slot.paper)
 
@@ -327,7 +320,7 @@ def presenter_unpin_page(request: HttpRequest, slug: str, pk: int) -> HttpRespon
     presenter_unpin(presenter=presenter)
     messages.success(
         request,
-        f"Unpinned {grader_name(presenter.student)} in {where(presenter.slot_role)}: "
+        f"Unpinned {shown_name(presenter.student)} in {where(presenter.slot_role)}: "
         "a new assignment may move them.",
     )
     return back_to_schedule(course, presenter.slot_role.slot.paper)
@@ -341,7 +334,7 @@ def presenter_remove_page(request: HttpRequest, slug: str, pk: int) -> HttpRespo
     presenter_remove(presenter=presenter)
     messages.success(
         request,
-        f"Removed {grader_name(presenter.student)} from {where(role)}; "
+        f"Removed {shown_name(presenter.student)} from {where(role)}; "
         "a new assignment fills the place.",
     )
     return back_to_schedule(course, role.slot.paper)
@@ -369,9 +362,7 @@ def presenters_swap_page(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, f"Nothing was swapped: {form_error(form)}")
         return back_to_schedule(course)
     first, second = form.cleaned_data["first"], form.cleaned_data["second"]
-    before = f"{grader_name(first.student)} ({where(first.slot_role)}) and " + (
-        f"{grader_name(second.student)} ({where(second.slot_role)})"
-    )
+    before = f"{held_by(first)} and {held_by(second)}"
     try:
         presenters_swap(first=first, second=second)
     except ValidationError as refused:

@@ -114,7 +114,8 @@ def gradebook_read(
 ) -> Gradebook:
     """The course's gradebook; ``released_only`` is a student's view (unreleased items pending).
 
-    ``section`` and ``student`` narrow the rows. Eight queries, whatever the course's size.
+    ``section`` and ``student`` narrow the rows. Five queries, whatever the course's size, and
+    one or more per registered work source (``gradebook.work``).
     """
     memberships = Membership.objects.filter(course=course, role=Role.STUDENT).select_related("user")
     if section:

@@ -80,7 +80,7 @@ DEMO: tuple[tuple[str, str, tuple[tuple[str, str, str | None, str | None], ...]]
         ("a3", "100", "5", "2024-12-03 23:59"),
         ("a4", "100", "5", "2024-12-24 23:59"),
     )),
-    ("Midterm Exam", "17", (("midterm", "100", None, "2024-11-26 17:10"),)),
+    ("Midterm Exam", "17", (("midterm", "100", None, None),)),
     ("Course Project", "36", (
         ("proposal", "100", "2", "2024-11-17 23:59"),
         ("progress-presentation", "100", "4", "2024-12-17 12:00"),

@@ -42,8 +42,9 @@ from tests.conftest import Personas, make_member
 ZONE = ZoneInfo("Europe/Istanbul")
 NOW = datetime(2024, 11, 1, 12, 0, tzinfo=ZONE)
 # Students with their users, the categories, the items, the letter scale, the Scores; then the
-# submissions app's hand-in source: group memberships, live extensions, active hand-ins.
-QUERIES = 8
+# submissions app's hand-in source: group memberships, live extensions, active hand-ins; and
+# the presentations app's: submitted reviews.
+QUERIES = 9
 
 
 def record(

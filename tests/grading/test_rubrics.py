@@ -347,7 +347,10 @@ def test_it_gives_both_members_the_pair_s_score_and_adjusts_one_with_the_reason(
     )
     erin_score = project.score(pair.erin)
     assert erin_score is not None
-    assert erin_score.comment == "rubric: Pair 1: 56.25, adjusted -6.25 (missed two meetings) (Derivation 6/6, Discussion 3/10)"
+    assert erin_score.comment == (
+        "rubric: Pair 1: 56.25, adjusted -6.25 (missed two meetings)"
+        " (Derivation 6/6, Discussion 3/10)"
+    )
     assert history(erin_score)[-1] == (
         Decimal("56.25"),
         Decimal("50.00"),

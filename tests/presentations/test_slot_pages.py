@@ -158,6 +158,14 @@ def test_it_shows_staff_each_role_s_presenters_with_their_pins_and_forms(papers)
     assert "replace the assignment" in element_text(response, "assign-form").lower()
 
 
+def test_it_shows_staff_the_schedule_of_a_course_without_a_presentation_policy(papers):
+    papers.policy.delete()
+    response = logged_in(papers.personas.bob).get(schedule(papers))
+    assert "Empty: the course's seed, 0." in element_text(response, "assign-form")
+    assert "at least 1 presenter;" in element_text(response, "assign")
+    assert 'id="no-item"' in response.content.decode()
+
+
 def test_it_asks_for_no_replacement_before_the_first_assignment(papers):
     Presenter.objects.all().delete()
     response = logged_in(papers.personas.bob).get(schedule(papers))
@@ -432,9 +440,9 @@ def test_it_lists_each_slot_with_its_roles_presenters_scoring_and_a_link_to_scor
     response = logged_in(scoring.personas.bob).get(staff_schedule(scoring))
     row = element_text(response, "paper-resnet")
     assert row.startswith("Tue 5 Nov 2024 5 Deep Residual Learning")
-    assert "Overview (14 min): carol Pin Remove erin Pin Remove · unscored" in row
-    assert "Strengths (8 min): frank Pin Remove · evaluated by alice" in row
-    assert "Weaknesses (8 min): gina Pin Remove · unscored" in row
+    assert "Overview (14 min) · unscored: carol Pin Remove erin Pin Remove" in row
+    assert "Strengths (8 min) · evaluated by alice: frank Pin Remove" in row
+    assert "Weaknesses (8 min) · unscored: gina Pin Remove" in row
     assert "Questions and answers (10 min): the whole class" in row
     link = together_url(scoring, "overview", "strengths", "weaknesses").replace("&", "&amp;")
     assert f'href="{link}"' in element_html(response, "paper-resnet")
@@ -455,7 +463,9 @@ def test_it_flags_a_role_on_which_the_graders_disagree(scoring):
     evaluate_role(scoring, "overview", scoring.personas.alice, "Excellent")
     evaluate_role(scoring, "overview", scoring.personas.bob, "Weak")
     response = logged_in(scoring.personas.bob).get(staff_schedule(scoring))
-    assert "evaluated by alice, bob graders disagree" in element_text(response, "paper-resnet")
+    assert "Overview (14 min) · evaluated by alice, bob graders disagree: carol" in element_text(
+        response, "paper-resnet"
+    )
 
 
 def test_it_links_the_scoring_page_to_the_presentation_slots(scoring):
@@ -480,7 +490,7 @@ def test_it_reads_the_staff_s_schedule_in_queries_that_do_not_grow_with_slots_or
     evaluate_role(scoring, "overview", scoring.personas.alice, "Solid")
     evaluate_role(scoring, "strengths", scoring.personas.bob, "Solid")
     response = client.get(url)
-    assert "Overview (14 min): gina Pin Remove · unscored" in element_text(response, "paper-vit")
+    assert "Overview (14 min) · unscored: gina Pin Remove" in element_text(response, "paper-vit")
     assert queries(client, url) == one
 
 
