@@ -41,7 +41,7 @@ from coursesite.services import score_record
 from coursesite.tokens import api_token_create
 from grading.models import AutograderBundle, Criterion, GradingJob, JobStatus, Rubric, TestResult
 from grading.rubrics import MarkInput, evaluation_save
-from presentations.models import Paper
+from presentations.models import Paper, PresentationSlot, Presenter, SlotRole
 from submissions.models import Assignment, Deliverable, Extension, Submission
 from tests.conftest import Personas, make_member
 
@@ -127,6 +127,11 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("DELETE", I + "/evaluations/{subject}/"): {"ta"},
     ("PUT", I + "/adjustments/{subject}/{username}/"): STAFF,
     ("GET", C + "/rubric-disagreements/"): STAFF,
+    ("GET", C + "/presenters/"): STAFF,
+    ("POST", C + "/presenters/"): STAFF,
+    ("POST", C + "/presenters/assign/"): STAFF,
+    ("POST", C + "/presenters/swap/"): STAFF,
+    ("DELETE", C + "/presenters/{id}/"): STAFF,
     ("GET", "/api/v1/submissions/{id}/"): STAFF | {"student"},
     ("POST", "/api/v1/submissions/{id}/activate/"): STAFF | {"student"},
     ("POST", "/api/v1/submissions/{id}/regrade/"): STAFF,
@@ -172,6 +177,7 @@ ID_OF = {
     "invitations": "invitation",
     "regrade-requests": "regrade_request",
     "submissions": "submission",
+    "presenters": "presenter",
 }
 
 
@@ -246,7 +252,7 @@ def world(personas: Personas) -> World:
         course=course, category=category, slug="review-w05", title="Review", max_points=10,
         due_at=soon,
     )  # fmt: skip
-    Paper.objects.create(
+    alexnet = Paper.objects.create(
         course=course, key="alexnet", title="AlexNet", authors="Krizhevsky et al.", year=2012,
         week=5, review_item=review_item,
     )  # fmt: skip
@@ -257,6 +263,11 @@ def world(personas: Personas) -> World:
         item=personas.quiz, subject=f"student:{personas.carol.pk}", grader=personas.bob,
         marks=[MarkInput(criterion.pk, points=Decimal(8))],
     )  # fmt: skip
+    alexnet_slot = PresentationSlot.objects.create(paper=alexnet, date=soon.date())
+    overview = SlotRole.objects.create(slot=alexnet_slot, role="overview", minutes=14)
+    presenter = Presenter.objects.create(
+        slot=alexnet_slot, slot_role=overview, student=personas.carol
+    )
     token, _ = api_token_create(user=alice, name="own")
     _, export_key = api_token_create(
         user=alice, name="registrar", scope=TokenScope.GRADEBOOK_EXPORT, course=course
@@ -277,6 +288,7 @@ def world(personas: Personas) -> World:
             "extension": extension.pk, "group": group.pk, "invitation": invitation.pk,
             "regrade_request": regrade.pk,
             "submission": graded_handin(personas, assignment).pk,
+            "presenter": presenter.pk,
         },
     )  # fmt: skip
 
