@@ -158,6 +158,20 @@ class MembershipInline(CourseScopedInline):
         return False
 
 
+class ReadOnlyCourseAdmin(CourseScopedAdmin):
+    """Records that services write (and keep other rows in step with): the panel only shows
+    them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
 @admin.register(Course)
 class CourseAdmin(CourseScopedAdmin):
     course_path = "pk"
@@ -395,7 +409,7 @@ class ScoreAdmin(CourseScopedAdmin):
 
 
 @admin.register(ScoreChange)
-class ScoreChangeAdmin(CourseScopedAdmin):
+class ScoreChangeAdmin(ReadOnlyCourseAdmin):
     course_path = "score__item__course"
     list_display = [
         "changed_at",
@@ -409,15 +423,6 @@ class ScoreChangeAdmin(CourseScopedAdmin):
     list_filter = ["score__item__course", "source"]
     search_fields = ["score__student__username", "reason"]
     list_select_related = ["score__item", "score__student", "changed_by"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
 
 
 @admin.register(GroupInvitation)

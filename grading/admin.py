@@ -24,7 +24,12 @@ from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.template import engines
 
-from coursesite.admin import CourseScopedAdmin, CourseScopedInline, staff_courses
+from coursesite.admin import (
+    CourseScopedAdmin,
+    CourseScopedInline,
+    ReadOnlyCourseAdmin,
+    staff_courses,
+)
 from coursesite.errors import ApplicationError
 from coursesite.models import Course, GradeItem, Membership
 from coursesite.models.course import STAFF_ROLES
@@ -470,22 +475,8 @@ class CriterionMarkInline(admin.TabularInline):
         return False
 
 
-class ReadOnlyAdmin(CourseScopedAdmin):
-    """Records written by the scoring services, which also keep the Scores in step: the panel
-    only shows them."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-
 @admin.register(RubricEvaluation)
-class RubricEvaluationAdmin(ReadOnlyAdmin):
+class RubricEvaluationAdmin(ReadOnlyCourseAdmin):
     course_path = "item__course"
     list_display = ["subject", "item", "grader", "points", "rubric", "updated_at"]
     list_filter = ["item__course", "item", "grader"]
@@ -496,7 +487,7 @@ class RubricEvaluationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(MemberAdjustment)
-class MemberAdjustmentAdmin(ReadOnlyAdmin):
+class MemberAdjustmentAdmin(ReadOnlyCourseAdmin):
     course_path = "item__course"
     list_display = ["student", "item", "subject", "points", "reason", "adjusted_by", "adjusted_at"]
     list_filter = ["item__course", "item"]

@@ -69,14 +69,14 @@ def _comment(target: Decimal) -> str:
 
 def _event_day(item: GradeItem) -> date | None:
     """The day of the schedule's event about an item with no due date (an exam): the event's
-    date, else the last meeting of its week."""
+    date, else the first meeting of its week."""
     event = CourseEvent.objects.filter(item=item).order_by("week").first()
     if event is None:
         return None
     if event.date is not None:
         return event.date
     meeting = (
-        Lecture.objects.filter(course_id=item.course_id, week=event.week).order_by("-date").first()
+        Lecture.objects.filter(course_id=item.course_id, week=event.week).order_by("date").first()
     )
     return meeting.date if meeting is not None else None
 

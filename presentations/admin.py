@@ -13,13 +13,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import ForeignKey, Model, QuerySet
+from django.db.models import ForeignKey, QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
 
 from coursesite.admin import (
     CourseScopedAdmin,
     CourseScopedInline,
+    ReadOnlyCourseAdmin,
     StudentChoiceField,
     staff_students,
 )
@@ -202,7 +203,7 @@ class BlockedWeekAdmin(StudentChoices, CourseScopedAdmin):
 
 
 @admin.register(PaperReview)
-class PaperReviewAdmin(CourseScopedAdmin):
+class PaperReviewAdmin(ReadOnlyCourseAdmin):
     """The students' reviews, to read: they write and submit them themselves."""
 
     course_path = "paper__course"
@@ -215,12 +216,3 @@ class PaperReviewAdmin(CourseScopedAdmin):
         "created_at", "updated_at", "submitted_at", "late",
     )  # fmt: skip
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False

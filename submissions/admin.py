@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
-from coursesite.admin import CourseScopedAdmin
+from coursesite.admin import CourseScopedAdmin, ReadOnlyCourseAdmin
 from submissions.models import Assignment, Deliverable, Extension, Submission
 from submissions.services import (
     extension_grant,
@@ -28,7 +28,7 @@ admin.site.register(Deliverable, HandInAdmin)
 
 
 @admin.register(Submission)
-class SubmissionAdmin(CourseScopedAdmin):
+class SubmissionAdmin(ReadOnlyCourseAdmin):
     """Hand-ins are read here, never edited: an upload is what the student sent."""
 
     course_path = "item__course"
@@ -38,15 +38,6 @@ class SubmissionAdmin(CourseScopedAdmin):
     list_select_related = ["item", "student", "group"]
     date_hierarchy = "submitted_at"
     actions = ["activate", "regrade"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
 
     @admin.action(description="Make the selected hand-ins the active ones")
     def activate(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:

@@ -93,6 +93,7 @@ PROPOSALS = {
     "Group 2": ("Graph neural networks for molecule property prediction", early(4)),
     "Group 3": ("Self-supervised pretraining for small medical-image datasets", early(50)),
     "Group 4": ("Distilling a vision transformer into a CNN", early(1)),
+    "Group 5": ("Deep ensembles for uncertainty in weather forecasting", early(12)),
 }
 
 

@@ -196,7 +196,9 @@ def test_it_fills_the_gradebook_with_a_total_for_every_student(played):
     assert sorted(grades) == STUDENTS
     assert all(grade.current is not None and grade.final is not None for grade in grades.values())
     assert len({grade.current for grade in grades.values()}) > 6
-    assert [name for name, grade in grades.items() if MISSING_WORK in grade.flags] == ["student12"]
+    # student07 and student09 each never wrote one paper review; student12 missed a quiz.
+    missing = sorted(name for name, grade in grades.items() if MISSING_WORK in grade.flags)
+    assert missing == ["student07", "student09", "student12"]
     # One is below the theory quiz's pass mark, the other missed the programming quiz.
     failed = [name for name, grade in grades.items() if REQUIRED_NOT_PASSED in grade.flags]
     assert failed == ["student07", "student12"]

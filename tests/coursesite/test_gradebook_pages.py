@@ -25,9 +25,9 @@ from tests.coursesite.test_pages import logged_in, page_text
 IST = ZoneInfo("Europe/Istanbul")
 SVG = "{http://www.w3.org/2000/svg}"
 # Session, user and membership; then the gradebook's own reads (students, categories, items,
-# letter scale, scores, and the hand-ins' extensions and submissions with their groups); then
-# the open regrade requests. None of them is per student.
-GRADEBOOK_QUERIES = 12
+# letter scale, scores, the hand-ins' extensions and submissions with their groups, and the
+# submitted paper reviews); then the open regrade requests. None of them is per student.
+GRADEBOOK_QUERIES = 13
 
 
 @dataclass
