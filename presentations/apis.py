@@ -32,32 +32,34 @@ from coursesite.permissions import CoursePermission, is_course_staff
 from coursesite.selectors import course_student_find
 from presentations.assignment import Rule
 from presentations.models import Paper, PaperReview, PresentationRole, Presenter
+from presentations.permissions import access_paper
 from presentations.reviews import (
     PART_NAMES,
     PARTS,
     ReviewState,
-    access_paper,
-    fellow_presenters,
-    paper_schedule,
-    presentations_of,
-    presenter_find,
     review_deadline,
-    review_of,
     review_penalty_percent,
     review_save,
     review_save_and_submit,
     review_state,
     review_submit,
     reviews_readable,
+)
+from presentations.selectors import (
+    fellow_presenters,
+    paper_schedule,
+    presentations_of,
+    presenter_find,
+    review_of,
     slot_of,
     slot_role_find,
+    slots_of_course,
 )
 from presentations.slots import (
     presenter_pin,
     presenter_remove,
     presenters_assign,
     presenters_swap,
-    slots_of_course,
 )
 
 

@@ -1,5 +1,4 @@
-"""Who presents in the slots: the fair assignment of presenters, staff's edits, and the reads
-that pages and the API show.
+"""Who presents in the slots: the fair assignment of presenters and staff's edits.
 
 Assigning
     ``presenters_assign`` replaces every presenter who is not pinned with a fresh assignment
@@ -21,20 +20,19 @@ Staff's edits
     gap it leaves is for a new assignment to fill. Assignments and edits of one course take a
     lock on its row, so that none of them checks a state that another is changing.
 Reads
-    ``slots_of_course`` and ``slots_of_student`` return the slots with their papers, dates,
-    roles, minutes and presenters in a fixed number of queries.
+    The slots with their papers, dates, roles, minutes and presenters, and a student's
+    presentations with their fellow presenters, are read with ``presentations.selectors``
+    (``slots_of_course``, ``presentations_of`` and ``fellow_presenters``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
 
 from coursesite.models import Course, Role
 from presentations.assignment import (
@@ -48,12 +46,11 @@ from presentations.assignment import (
 )
 from presentations.models import (
     PRESENTING_ROLES,
-    Paper,
     PresentationPolicy,
-    PresentationSlot,
     Presenter,
     SlotRole,
 )
+from presentations.selectors import slots_of_course
 
 # The rules an edit by staff is checked for (see the module doc).
 EDIT_RULES = frozenset({Rule.STUDENT, Rule.ONE_ROLE_PER_SLOT, Rule.NEW_ROLE, Rule.BLOCKED_WEEK})
@@ -70,68 +67,6 @@ class PresentersAssigned:
     kept: int
     placed: int
     counts: dict[str, int]
-
-
-@dataclass(frozen=True)
-class StudentPresentation:
-    """One of a student's presentations: the paper, the date, the role and its minutes, and the
-    fellow presenters of the role's group."""
-
-    slot: PresentationSlot
-    paper: Paper
-    date: date | None
-    slot_role: SlotRole
-    role: str
-    minutes: int
-    pinned: bool
-    fellows: tuple[User, ...]
-
-
-def _slot_order(slot: PresentationSlot) -> tuple[bool, date, int, str]:
-    return (slot.date is None, slot.date or date.max, slot.paper.week or 0, slot.paper.key)
-
-
-def slots_of_course(course: Course) -> list[PresentationSlot]:
-    """The course's slots in date order, each with its paper, its roles in order (``roles``)
-    and each role's presenters by username (``presenters``, with ``student``): three queries."""
-    presenters = Presenter.objects.select_related("student").order_by("student__username")
-    roles = SlotRole.objects.order_by("position").prefetch_related(
-        Prefetch("presenters", queryset=presenters)
-    )
-    slots = (
-        PresentationSlot.objects.filter(paper__course=course)
-        .select_related("paper")
-        .prefetch_related(Prefetch("roles", queryset=roles))
-    )
-    return sorted(slots, key=_slot_order)
-
-
-def slots_of_student(course: Course, student: User) -> list[StudentPresentation]:
-    """The student's presentations in the course, in date order: two queries."""
-    fellows = Presenter.objects.select_related("student").order_by("student__username")
-    rows = (
-        Presenter.objects.filter(student=student, slot_role__slot__paper__course=course)
-        .select_related("slot_role__slot__paper")
-        .prefetch_related(Prefetch("slot_role__presenters", queryset=fellows))
-    )
-    found = [
-        StudentPresentation(
-            slot=row.slot_role.slot,
-            paper=row.slot_role.slot.paper,
-            date=row.slot_role.slot.date,
-            slot_role=row.slot_role,
-            role=row.slot_role.get_role_display(),
-            minutes=row.slot_role.minutes,
-            pinned=row.pinned,
-            fellows=tuple(
-                other.student
-                for other in row.slot_role.presenters.all()
-                if other.student_id != student.pk
-            ),
-        )
-        for row in rows
-    ]
-    return sorted(found, key=lambda presentation: _slot_order(presentation.slot))
 
 
 @dataclass

@@ -47,19 +47,12 @@ from presentations.models import (
     Presenter,
     SlotRole,
 )
+from presentations.permissions import access_paper
 from presentations.reviews import (
     PART_NAMES,
     PARTS,
-    access_paper,
     deadline_passed,
-    fellow_presenters,
-    paper_schedule,
-    presentations_of,
-    presenter_find,
-    review_counts,
     review_deadline,
-    review_of,
-    review_papers,
     review_penalty_percent,
     review_policy,
     review_save,
@@ -67,6 +60,15 @@ from presentations.reviews import (
     review_state,
     review_writable,
     reviews_readable,
+)
+from presentations.selectors import (
+    fellow_presenters,
+    paper_schedule,
+    presentations_of,
+    presenter_find,
+    review_counts,
+    review_of,
+    review_papers,
     slot_of,
 )
 from presentations.slots import (

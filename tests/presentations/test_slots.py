@@ -25,14 +25,13 @@ from coursesite.course_file.load import course_file_load
 from coursesite.models import Course
 from presentations.assignment import Slot, assignment_problems
 from presentations.models import PRESENTING_ROLES, PresentationPolicy, Presenter, SlotRole
+from presentations.selectors import fellow_presenters, presentations_of, slots_of_course
 from presentations.slots import (
     presenter_pin,
     presenter_remove,
     presenter_unpin,
     presenters_assign,
     presenters_swap,
-    slots_of_course,
-    slots_of_student,
 )
 from tests.coursesite.test_course_file_load import edited_example
 
@@ -279,20 +278,26 @@ def test_it_reads_a_student_s_presentations_with_their_fellows_in_two_queries(
     presenters_assign(course=course)
     groups = holders(course)
     mine = [place for place, names in groups.items() if "student02" in names]
+    slots = {slot.paper.key: slot for slot in slots_of_course(course)}
     who = student("student02")
     with django_assert_num_queries(2):
-        found = slots_of_student(course, who)
-        fellows = [[user.username for user in p.fellows] for p in found]
-    assert [(p.paper.key, p.slot_role.role) for p in found] == mine
+        found = presentations_of(course=course, student=who)
+        fellows = [[user.username for user in fellow_presenters(p)] for p in found]
+        seen = [
+            (p.slot.paper.key, p.slot.date, p.slot_role.role, p.slot_role.minutes, p.pinned)
+            for p in found
+        ]
+    assert [(key, role) for key, _, role, _, _ in seen] == mine
     assert fellows == [[name for name in groups[place] if name != "student02"] for place in mine]
     assert all(len(names) == 1 for names in fellows)
-    first = found[0]
-    assert (first.date, first.minutes, first.pinned) == (
-        first.slot.date,
-        first.slot_role.minutes,
-        False,
-    )
-    assert first.role == first.slot_role.get_role_display()
+    minutes = {
+        (key, slot_role.role): slot_role.minutes
+        for key, slot in slots.items()
+        for slot_role in slot.roles.all()
+    }
+    assert [(day, length, held) for _, day, _, length, held in seen] == [
+        (slots[key].date, minutes[(key, role)], False) for key, role in mine
+    ]
 
 
 # The command.

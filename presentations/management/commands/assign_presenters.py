@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from coursesite.models import Course
 from presentations.models import PRESENTING_ROLES
-from presentations.slots import presenters_assign, slots_of_course
+from presentations.selectors import slots_of_course
+from presentations.slots import presenters_assign
 
 
 class Command(BaseCommand):
