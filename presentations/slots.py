@@ -15,7 +15,9 @@ Staff's edits
     A breach the assignment already had (a week blocked after it was made) does not block an
     edit that leaves it as it was. Even counts and group sizes are not checked for edits, since
     no single edit can keep them (placing a student adds a presentation to one count only):
-    ``presenters_assign`` checks them, and restores them around the pinned places.
+    ``presenters_assign`` checks them, and restores them around the pinned places. A role that
+    staff have scored was presented: a new assignment keeps its presenters as if pinned, and
+    an edit of its presenters moves their presentation Scores with them.
     ``presenter_remove`` is never refused: it is how a student who left is taken out, and the
     gap it leaves is for a new assignment to fill. Assignments and edits of one course take a
     lock on its row, so that none of them checks a state that another is changing.
@@ -35,6 +37,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from coursesite.models import Course, Role
+from grading.models import RubricEvaluation
+from grading.rubrics import item_scores_refresh
 from presentations.assignment import (
     AssignmentError,
     Breach,
@@ -149,6 +153,27 @@ def _place(slot_role: SlotRole) -> tuple[str, str]:
     return (slot_role.slot.paper.key, slot_role.role)
 
 
+def _scored_subjects(course: Course) -> set[str]:
+    return set(
+        RubricEvaluation.objects.filter(
+            item__course=course, subject__startswith="role:"
+        ).values_list("subject", flat=True)
+    )
+
+
+def _rescore(course: Course, students: list[int]) -> None:
+    """Bring the presentation Scores of ``students`` in line after their places changed (a
+    place in a role already scored moves its points with it)."""
+    policy = PresentationPolicy.objects.filter(course=course).select_related("item").first()
+    if policy is not None and policy.item is not None:
+        item_scores_refresh(
+            item=policy.item,
+            students=students,
+            changed_by=None,
+            reason="the presenters of a scored role changed",
+        )
+
+
 @transaction.atomic
 def presenters_assign(*, course: Course, seed: int | None = None) -> PresentersAssigned:
     """Replace every presenter who is not pinned with a fresh, fair assignment that keeps the
@@ -157,7 +182,9 @@ def presenters_assign(*, course: Course, seed: int | None = None) -> PresentersA
     policy = PresentationPolicy.objects.filter(course=course).first() or PresentationPolicy()
     seed = policy.seed if seed is None else seed
     roster = _Roster.of(course)
-    pinned = [row for row in roster.presenters if row.pinned]
+    # A role that has been scored was presented: its presenters stay, as pinned ones do.
+    scored = _scored_subjects(course)
+    pinned = [row for row in roster.presenters if row.pinned or row.slot_role.subject in scored]
     try:
         groups = assignment_compute(
             students=roster.students,
@@ -169,7 +196,9 @@ def presenters_assign(*, course: Course, seed: int | None = None) -> PresentersA
         )
     except AssignmentError as error:
         raise ValidationError(error.message) from None
-    Presenter.objects.filter(slot__paper__course=course, pinned=False).delete()
+    Presenter.objects.filter(slot__paper__course=course, pinned=False).exclude(
+        pk__in=[row.pk for row in pinned]
+    ).delete()
     kept = {(row.student.username, *_place(row.slot_role)) for row in pinned}
     roles = roster.slot_roles
     new = [
@@ -224,6 +253,7 @@ def presenter_pin(*, slot_role: SlotRole, student: User) -> Presenter:
     presenter = Presenter(slot=slot_role.slot, slot_role=slot_role, student=student, pinned=True)
     presenter.full_clean()
     presenter.save()
+    _rescore(_course_of(slot_role), [student.pk])
     return presenter
 
 
@@ -239,7 +269,9 @@ def presenter_unpin(*, presenter: Presenter) -> Presenter:
 @transaction.atomic
 def presenter_remove(*, presenter: Presenter) -> None:
     """Take the student out of the role; never refused (see the module doc)."""
+    course, student = _course_of(presenter.slot_role), presenter.student_id
     presenter.delete()
+    _rescore(course, [student])
 
 
 @transaction.atomic
@@ -273,4 +305,5 @@ def presenters_swap(*, first: Presenter, second: Presenter) -> tuple[Presenter, 
         row.slot_role, row.slot, row.pinned = role, role.slot, True
         row.full_clean()
         row.save(update_fields=["slot_role", "slot", "pinned"])
+    _rescore(_course_of(first_role), [first.student_id, second.student_id])
     return first, second
