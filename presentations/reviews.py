@@ -218,7 +218,8 @@ def review_submit(*, review: PaperReview, now: datetime | None = None) -> PaperR
     the course accepts late reviews."""
     now = now or timezone.now()
     review = (
-        PaperReview.objects.select_for_update()
+        # Only the review's row: PostgreSQL locks no row on the nullable side of a join.
+        PaperReview.objects.select_for_update(of=("self",))
         .select_related("paper__course", "paper__review_item", "student")
         .get(pk=review.pk)
     )
