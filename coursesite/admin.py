@@ -6,9 +6,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
@@ -43,6 +45,60 @@ def staff_courses(request: HttpRequest) -> QuerySet[Course]:
     return Course.objects.filter(
         memberships__user_id=request.user.pk or 0, memberships__role__in=STAFF_ROLES
     )
+
+
+def instructor_courses(request: HttpRequest) -> QuerySet[Course]:
+    """The courses whose structure and staff the user may change: those they instruct."""
+    if request.user.is_superuser:
+        return Course.objects.all()
+    return Course.objects.filter(
+        memberships__user_id=request.user.pk or 0, memberships__role=Role.INSTRUCTOR
+    )
+
+
+def instructs(request: HttpRequest, course_id: int | None) -> bool:
+    """Whether the user instructs this course (a superuser instructs every course); with no
+    course, whether they instruct any. Read once per request: every inline row asks."""
+    if request.user.is_superuser:
+        return True
+    instructed: set[int] | None = getattr(request, "_instructed_courses", None)
+    if instructed is None:
+        instructed = set(instructor_courses(request).values_list("pk", flat=True))
+        request._instructed_courses = instructed  # type: ignore[attr-defined]
+    return bool(instructed) if course_id is None else course_id in instructed
+
+
+class InstructorFields:
+    """Fields that only an instructor of the row's course changes (roles, weights); a TA sees
+    them read-only, and may not add or delete such rows unless ``ta_adds`` says so."""
+
+    instructor_fields: tuple[str, ...] = ()
+    ta_adds: bool = False
+
+    def _course_id(self, obj: Model | None) -> int | None:
+        if obj is None:
+            return None
+        if isinstance(obj, Course):
+            return obj.pk
+        if hasattr(obj, "course_id"):
+            return obj.course_id
+        return getattr(getattr(obj, "item", None), "course_id", None)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        if not instructs(request, self._course_id(obj)):
+            fields += [name for name in self.instructor_fields if name not in fields]
+        return fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        add = super().has_add_permission  # type: ignore[misc]
+        # An inline is asked about its parent object; a model admin about the model alone.
+        allowed = add(request, obj) if isinstance(self, InlineModelAdmin) else add(request)
+        return bool(allowed) and (self.ta_adds or instructs(request, self._course_id(obj)))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        allowed = super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return bool(allowed) and instructs(request, self._course_id(obj))
 
 
 class ScopedChoices:
@@ -116,13 +172,15 @@ class GracePolicyInline(admin.StackedInline):
     can_delete = False
 
 
-class CategoryInline(CourseScopedInline):
+class CategoryInline(InstructorFields, CourseScopedInline):
     model = GradeCategory
+    instructor_fields = ("name", "weight", "drop_lowest")
     fields = ["name", "weight", "drop_lowest", "position"]
 
 
-class ItemInline(CourseScopedInline):
+class ItemInline(InstructorFields, CourseScopedInline):
     model = GradeItem
+    instructor_fields = ("slug", "category", "max_points", "weight")
     fields = [
         "slug",
         "title",
@@ -143,11 +201,13 @@ class LectureInline(CourseScopedInline):
     fields = ["week", "date", "starts_at", "ends_at", "kind", "topic", "room"]
 
 
-class MembershipInline(CourseScopedInline):
+class MembershipInline(InstructorFields, CourseScopedInline):
     """People are added from the course file or the membership list; here their course facts
-    are edited, with the user shown rather than looked up row by row."""
+    are edited, with the user shown rather than looked up row by row. Only an instructor changes
+    roles or removes someone."""
 
     model = Membership
+    instructor_fields = ("role",)
     fields = ["user", "role", "section", "sis_user_id", "sis_login_id"]
     readonly_fields = ["user"]
 
@@ -193,7 +253,11 @@ class CourseAdmin(CourseScopedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(CourseScopedAdmin):
+class MembershipAdmin(InstructorFields, CourseScopedAdmin):
+    """Only an instructor of the course (or a superuser) adds people, changes roles or removes
+    anyone: a TA who could would make themselves instructor, or a student TA."""
+
+    instructor_fields = ("user", "course", "role")
     list_display = ["user", "course", "role", "section", "sis_user_id", "sis_login_id"]
     list_filter = ["course", "role", "section"]
     search_fields = [
@@ -206,6 +270,18 @@ class MembershipAdmin(CourseScopedAdmin):
     ]
     list_select_related = ["user", "course"]
     raw_id_fields = ["user"]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "course" and isinstance(field, ModelChoiceField):
+            field.queryset = instructor_courses(request)
+        return field
+
+    def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
+        # The form offers only the user's own courses; this holds even for a forged request.
+        if not instructs(request, getattr(obj, "course_id", None)):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
 
 
 class GroupMemberInline(CourseScopedInline):
@@ -246,14 +322,16 @@ class CourseEventAdmin(CourseScopedAdmin):
     list_select_related = ["item", "course"]
 
 
-class CategoryItemInline(CourseScopedInline):
+class CategoryItemInline(InstructorFields, CourseScopedInline):
     model = GradeItem
     fields = ItemInline.fields
+    instructor_fields = ItemInline.instructor_fields
     show_change_link = True
 
 
 @admin.register(GradeCategory)
-class GradeCategoryAdmin(CourseScopedAdmin):
+class GradeCategoryAdmin(InstructorFields, CourseScopedAdmin):
+    instructor_fields = ("course", "name", "weight", "drop_lowest")
     list_display = ["name", "weight", "drop_lowest", "course"]
     list_filter = ["course"]
     search_fields = ["name"]
@@ -261,7 +339,8 @@ class GradeCategoryAdmin(CourseScopedAdmin):
 
 
 @admin.register(GradeItem)
-class GradeItemAdmin(CourseScopedAdmin):
+class GradeItemAdmin(InstructorFields, CourseScopedAdmin):
+    instructor_fields = ("course", "slug", "category", "max_points", "weight")
     list_display = [
         "title",
         "slug",

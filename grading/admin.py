@@ -27,7 +27,9 @@ from django.template import engines
 from coursesite.admin import (
     CourseScopedAdmin,
     CourseScopedInline,
+    InstructorFields,
     ReadOnlyCourseAdmin,
+    instructor_courses,
     staff_courses,
 )
 from coursesite.errors import ApplicationError
@@ -86,9 +88,9 @@ class BundleForm(forms.ModelForm):
 
 
 @admin.register(AutograderBundle)
-class AutograderBundleAdmin(CourseScopedAdmin):
+class AutograderBundleAdmin(InstructorFields, CourseScopedAdmin):
     """Each upload is a new version; versions are never edited, so a job always says which
-    version graded it."""
+    version graded it. Only an instructor uploads one: a bundle's grader runs on the workers."""
 
     course_path = "item__course"
     form = BundleForm
@@ -110,6 +112,9 @@ class AutograderBundleAdmin(CourseScopedAdmin):
     ) -> Any:
         form = super().get_form(request, obj, change, **kwargs)
         form.uploaded_by = request.user  # type: ignore[attr-defined]
+        items = form.base_fields.get("item")
+        if isinstance(items, ModelChoiceField):
+            items.queryset = GradeItem.objects.filter(course__in=instructor_courses(request))
         return form
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:

@@ -67,7 +67,9 @@ class BundlesApi(APIView):
 
     permission_classes = [IsAuthenticated, CoursePermission]
     parser_classes = [MultiPartParser]
-    required_role = write_role = Role.TA
+    # Staff read the versions; only an instructor uploads one, since its grader runs on the
+    # workers.
+    required_role, write_role = Role.TA, Role.INSTRUCTOR
 
     @extend_schema(responses=BundleSerializer(many=True))
     def get(self, request: Request, course_slug: str, item_slug: str) -> Response:

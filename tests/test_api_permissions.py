@@ -94,7 +94,8 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", C + "/invitations/{id}/cancel/"): set(),
     ("POST", C + "/invitations/{id}/decline/"): {"student"},
     ("GET", I + "/autograder/"): STAFF,
-    ("POST", I + "/autograder/"): STAFF,
+    # Only an instructor uploads an autograder: its grader runs on the workers.
+    ("POST", I + "/autograder/"): {"instructor"},
     ("POST", I + "/release/"): STAFF,
     ("POST", I + "/unrelease/"): STAFF,
     ("PUT", I + "/scores/{username}/"): STAFF,
