@@ -18,7 +18,10 @@ run: $(INSTALLED)
 	$(BIN)/python manage.py load_demo $(if $(AS_OF),--as-of $(AS_OF))
 	$(BIN)/python manage.py run_embedded --addr 127.0.0.1:8000
 
+# First the system programs the tests use (bwrap, chromium, ...): installed where this runs as
+# root with apt-get, named where they are missing otherwise.
 test: $(INSTALLED)
+	.ci/system-packages
 	$(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: $(INSTALLED)

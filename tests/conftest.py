@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -208,3 +209,30 @@ SLOW_FILES = ("tests/coursesite/test_demo_semester.py",)
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.nodeid.split("::")[0] not in SLOW_FILES)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """Where tests skipped, name what this machine lacks, from the list `make test` installs from
+    (.ci/system-packages), and root, without which the sandbox tests skip."""
+    skipped = len(terminalreporter.stats.get("skipped", []))
+    if not skipped or hasattr(config, "workerinput"):
+        return
+    listed = subprocess.run(
+        [REPO / ".ci" / "system-packages", "--missing"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    missing = listed.stdout.split()
+    if os.geteuid() != 0:
+        missing.append("root (for the sandbox)")
+    if missing:
+        terminalreporter.write_line(
+            f"missing on this machine: {', '.join(missing)}; "
+            f"{skipped} test{'s' if skipped > 1 else ''} skipped",
+            yellow=True,
+            bold=True,
+        )

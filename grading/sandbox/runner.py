@@ -88,7 +88,9 @@ def run_sandboxed(
     so: whatever the job left there is untrusted. ``read_only`` paths are visible read-only at
     their own paths; ``env`` adds to the fixed environment of the job. Without a usable sandbox
     this raises SandboxUnavailable, unless ``allow_unsandboxed``: then the command runs with
-    rlimits only, as the worker's own user, with a warning on every run.
+    rlimits only, as the worker's own user, with a warning on every run. Bad arguments (nothing
+    to run, no job directory, a relative read-only path, a slot out of range) raise ValueError
+    first, whether or not this machine can run the sandbox.
     """
     if not argv:
         raise ValueError("nothing to run")
@@ -98,13 +100,14 @@ def run_sandboxed(
     relative = [str(path) for path in read_only if not Path(path).is_absolute()]
     if relative:
         raise ValueError(f"read-only paths must be absolute: {', '.join(relative)}")
+    uid = slot_uid(slot)
     problem = _sandbox_problem()
     if problem is None:
         return _run_in_bwrap(
             argv,
             job_dir=job_dir,
             limits=limits,
-            uid=slot_uid(slot),
+            uid=uid,
             read_only=[*python_prefixes(), *(Path(path) for path in read_only)],
             env=job_environment(env or {}, home=str(mount_at)),
             gpu_index=gpu_index,

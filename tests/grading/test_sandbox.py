@@ -507,3 +507,22 @@ class TestCappedOutput:
 def test_it_refuses_a_slot_without_a_uid_of_its_own(tmp_path):
     with pytest.raises(ValueError, match="slot must be between"):
         run_sandboxed(["true"], job_dir=tmp_path, limits=Limits(), slot=-1)
+
+
+@pytest.mark.parametrize("allow_unsandboxed", [False, True])
+def test_it_refuses_a_slot_without_a_uid_of_its_own_where_bwrap_is_missing(
+    tmp_path, monkeypatch, allow_unsandboxed
+):
+    found = sandbox_runner._tools_path
+    monkeypatch.setattr(
+        sandbox_runner, "_tools_path", lambda name: None if name == "bwrap" else found(name)
+    )
+    assert not sandbox_available()
+    with pytest.raises(ValueError, match="slot must be between"):
+        run_sandboxed(
+            ["true"],
+            job_dir=tmp_path,
+            limits=Limits(),
+            slot=-1,
+            allow_unsandboxed=allow_unsandboxed,
+        )
