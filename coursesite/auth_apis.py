@@ -1,16 +1,18 @@
 """API tokens over the API: trade a password for a token, list and revoke one's own tokens, and
 make a course's read-only gradebook export token. The key is in the answer that makes a token,
-and nowhere else."""
+and nowhere else.
+
+Trading a password goes through the site's login lockouts (coursesite/lockout.py) and a throttle
+per client address: a wrong password gets 401, a locked-out or throttled caller 429 with
+Retry-After."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from drf_spectacular.utils import extend_schema
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-
-# Only the password check of DRF's token app: its Token model is not installed.
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,14 +20,32 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from coursesite.group_apis import parsed
+from coursesite.lockout import client_address
 from coursesite.models import ApiToken, Course, Role, TokenScope
 from coursesite.permissions import CoursePermission, request_user
-from coursesite.tokens import access_api_token, api_token_create, api_token_list, api_token_revoke
+from coursesite.tokens import (
+    ApiTokenAuthentication,
+    access_api_token,
+    api_token_create,
+    api_token_list,
+    api_token_revoke,
+)
+
+WRONG_CREDENTIALS = "Unable to log in with the user name and password given."
 
 
 class LoginThrottle(AnonRateThrottle):
     scope = "login"
     rate = "20/min"
+
+    def get_ident(self, request: Request) -> str:
+        # The address the lockouts count, never a client's own X-Forwarded-For.
+        return client_address(request) or ""
+
+
+class CredentialsSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField()
+    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
 
 
 class TokenIssuedSerializer(serializers.Serializer[Any]):
@@ -72,18 +92,34 @@ def created(token: ApiToken, key: str) -> Response:
 
 
 class TokenObtainApi(APIView):
-    """Anyone may ask; a wrong user name or password gets 400 with the same message either way.
-    Each call makes a new personal token."""
+    """Anyone may ask; a wrong user name or password gets 401 with the same message either way,
+    a locked-out account or address 429. Each call makes a new personal token."""
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
     throttle_classes = [LoginThrottle]
 
-    @extend_schema(request=AuthTokenSerializer, responses=TokenIssuedSerializer, auth=[])
+    @extend_schema(
+        request=CredentialsSerializer,
+        responses={
+            200: TokenIssuedSerializer,
+            401: OpenApiResponse(description="Wrong user name or password."),
+            429: OpenApiResponse(description="Locked out or throttled; see Retry-After."),
+        },
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        token, key = api_token_create(user=serializer.validated_data["user"], name="login")
+        data = parsed(CredentialsSerializer, request)
+        # Django's request, not DRF's wrapper: django-axes marks it when the account or address
+        # is locked out, and its middleware then answers 429 in place of this answer.
+        user = authenticate(request._request, username=data["username"], password=data["password"])
+        if user is None:
+            return Response(
+                {"detail": WRONG_CREDENTIALS},
+                status=status.HTTP_401_UNAUTHORIZED,
+                headers={"WWW-Authenticate": ApiTokenAuthentication.keyword},
+            )
+        token, key = api_token_create(user=user, name="login")
         return Response(TokenIssuedSerializer({"token": key, "expires_at": token.expires_at}).data)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from coursesite.settings.env import env_bool, env_database, env_int, env_list, env_path, env_str
@@ -21,6 +22,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "coursesite",
     "grading",
     "submissions",
@@ -36,6 +38,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees a login view's answer and can put the lockout answer in its place.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "coursesite.urls"
@@ -67,6 +71,26 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+
+# Login lockouts (coursesite/lockout.py): django-axes counts the failed logins of the site, the
+# panel and the API's token endpoint, per account and per address, and refuses every login of a
+# locked account or address, the right password included, until the cool-off has passed since the
+# last attempt.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Failures expire with the cool-off, never on a success: a success would forget every failure from
+# its address, so one student's own logins would let them guess another's password without end.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "coursesite.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "coursesite.lockout.client_address"
+# How many reverse proxies in front of the site append to X-Forwarded-For. With none, the header is
+# the client's own words and the connection's address is used; lockouts and API throttles agree.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -159,6 +183,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "coursesite.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -38,13 +38,13 @@ def test_it_trades_a_password_for_a_token_that_authenticates(personas):
     assert client.get("/api/v1/courses/").status_code == 200
 
 
-def test_it_refuses_a_wrong_password_with_400(personas):
+def test_it_refuses_a_wrong_password_with_401(personas):
     from rest_framework.test import APIClient
 
     answer = APIClient().post(
         "/api/v1/auth/token/", {"username": "carol", "password": "wrong"}, format="json"
     )
-    assert answer.status_code == 400
+    assert answer.status_code == 401
     assert "token" not in answer.json()
 
 
