@@ -3,6 +3,7 @@
 Staff arrange groups in the instructor panel and the course file at any time; the functions here
 are the students' way, and every one that changes a group refuses once ``groups_locked_at`` has
 passed. A pending invitation holds a place in its group, so accepting never overfills a group.
+A student sees no group but their own, so no refusal names another student's group.
 
 A group's project has a title (at most 300 characters) and an abstract (at most 5000). Its
 members describe it until the course's term ends, staff at any time; the lock on groups does not
@@ -70,6 +71,8 @@ def _check_student(course: Course, user: User) -> None:
 
 
 def _check_not_in_group(course: Course, student: User) -> None:
+    """Refuse a student who is in a group already; the message names the group, so it is only
+    for that student themselves (see ``_check_invitable``)."""
     current = GroupMembership.objects.filter(course=course, student=student).select_related("group")
     membership = current.first()
     if membership is not None:
@@ -77,6 +80,13 @@ def _check_not_in_group(course: Course, student: User) -> None:
             f"{student.username} is already in the group {membership.group.name!r}.",
             status=CONFLICT,
         )
+
+
+def _check_invitable(course: Course, student: User) -> None:
+    """Refuse to invite a student who is in a group already, without naming it: a student sees
+    no group but their own."""
+    if GroupMembership.objects.filter(course=course, student=student).exists():
+        raise ApplicationError(f"{student.username} cannot be invited.", status=CONFLICT)
 
 
 def _check_room(group: ProjectGroup, *, reserved: int) -> None:
@@ -167,7 +177,7 @@ def group_invite(*, group: ProjectGroup, invited_by: User, invited: User) -> Gro
             f"Only members of the group {group.name!r} invite students into it.", status=FORBIDDEN
         )
     _check_student(course, invited)
-    _check_not_in_group(course, invited)
+    _check_invitable(course, invited)
     pending = group.invitations.filter(state=PENDING)
     if pending.filter(invited=invited).exists():
         raise ApplicationError(

@@ -1,15 +1,25 @@
-"""Writes of hand-ins: uploads, activating an earlier upload, extensions."""
+"""Writes of hand-ins: uploads, activating an earlier upload, extensions.
+
+A user may try to hand in ``SUBMISSIONS_PER_HOUR`` times in any hour, whether the upload is stored
+or refused: a refused archive costs the work of checking it all the same. A stored hand-in counts
+as its row (at its ``submitted_at``); every other attempt, refused or still being checked, counts
+in the cache, in per-minute counters, from before its upload is looked at, so uploads sent side by
+side are counted too. An attempt refused for the rate itself is not counted, so waiting the
+``Retry-After`` it is told is enough.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -27,29 +37,82 @@ from submissions.models import Assignment, Deliverable, Extension, Submission
 from submissions.scoring import course_scores_refresh
 
 HOUR = timedelta(hours=1)
+_MINUTE_SECONDS = 60
+# Past the hour, plus the minute an attempt is rounded up to and some slack.
+_ATTEMPT_KEEP_SECONDS = 3600 + 3 * _MINUTE_SECONDS
 
 
 class TooManySubmissions(ApplicationError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(
-            f"You have handed in {settings.SUBMISSIONS_PER_HOUR} times in the last hour; "
-            f"try again in {math.ceil(retry_after / 60)} minutes.",
+            f"You have tried to hand in {settings.SUBMISSIONS_PER_HOUR} times in the last hour "
+            f"(refused uploads count too); try again in {math.ceil(retry_after / 60)} minutes.",
             status=429,
             extra={"retry_after": retry_after},
         )
         self.retry_after = retry_after
 
 
-def _check_rate(*, submitted_by: User, now: datetime) -> None:
-    recent = list(
-        Submission.objects.filter(submitted_by=submitted_by, submitted_at__gt=now - HOUR)
-        .order_by("submitted_at")
-        .values_list("submitted_at", flat=True)[: settings.SUBMISSIONS_PER_HOUR]
+def _check_rate(*, submitted_by: User, now: datetime) -> str:
+    """Record this attempt to hand in, and refuse it when the user's stored hand-ins and other
+    attempts of the last hour already reach the limit (see the module doc).
+
+    Returns the attempt's counter, for ``_attempt_forget`` once its hand-in is stored.
+    """
+    limit = settings.SUBMISSIONS_PER_HOUR
+    attempt = _attempt_record(user=submitted_by, now=now)
+    stored = Submission.objects.filter(submitted_by=submitted_by, submitted_at__gt=now - HOUR)
+    moments = sorted(
+        [
+            *stored.order_by("submitted_at").values_list("submitted_at", flat=True)[:limit],
+            *_attempt_moments(user=submitted_by, now=now),
+        ]
     )
-    if len(recent) >= settings.SUBMISSIONS_PER_HOUR:
+    # This attempt is the last of them, at ``now``.
+    earlier = moments[:-1]
+    if len(earlier) >= limit:
+        _attempt_forget(attempt)
+        # Once this one leaves the hour, fewer than ``limit`` remain in it.
+        leaves = earlier[len(earlier) - limit]
         raise TooManySubmissions(
-            retry_after=max(1, math.ceil((recent[0] + HOUR - now).total_seconds()))
+            retry_after=max(1, math.ceil((leaves + HOUR - now).total_seconds()))
         )
+    return attempt
+
+
+def _attempt_key(user: User, minute: int) -> str:
+    return f"submissions:attempts:{user.pk}:{minute}"
+
+
+def _attempt_record(*, user: User, now: datetime) -> str:
+    key = _attempt_key(user, int(now.timestamp()) // _MINUTE_SECONDS)
+    cache.add(key, 0, timeout=_ATTEMPT_KEEP_SECONDS)
+    try:
+        cache.incr(key)
+    except ValueError:
+        # The counter expired between the two calls.
+        cache.set(key, 1, timeout=_ATTEMPT_KEEP_SECONDS)
+    return key
+
+
+def _attempt_forget(key: str) -> None:
+    # A counter that expired meanwhile has nothing left to forget.
+    with contextlib.suppress(ValueError):
+        cache.decr(key)
+
+
+def _attempt_moments(*, user: User, now: datetime) -> list[datetime]:
+    """The counted attempts of the last hour, each dated at the end of its minute (``now`` for
+    this minute's): never earlier than it was made, so it is not let out of the hour early."""
+    current = int(now.timestamp()) // _MINUTE_SECONDS
+    # The minute an hour ago is the oldest that still ends inside the hour.
+    minutes = range(current - HOUR // timedelta(seconds=_MINUTE_SECONDS), current + 1)
+    counts = cache.get_many([_attempt_key(user, minute) for minute in minutes])
+    moments: list[datetime] = []
+    for minute in minutes:
+        end = datetime.fromtimestamp((minute + 1) * _MINUTE_SECONDS, tz=UTC)
+        moments += [min(end, now)] * max(0, int(counts.get(_attempt_key(user, minute), 0)))
+    return moments
 
 
 def _check_quota(
@@ -132,7 +195,7 @@ def submission_create(
     now = timezone.now()
     if submitted_at is not None and submitted_at > now:
         raise ValidationError({"submitted_at": "A hand-in cannot be handed in in the future."})
-    _check_rate(submitted_by=submitted_by, now=now)
+    attempt = _check_rate(submitted_by=submitted_by, now=now)
     temporary = Path(upload.temporary_file_path())  # type: ignore[attr-defined]
     limits = ArchiveLimits(
         max_upload_bytes=max_bytes,
@@ -181,6 +244,8 @@ def submission_create(
         if new:
             default_storage.delete(stored)
         raise
+    # From now on its row counts it.
+    _attempt_forget(attempt)
     return submission
 
 

@@ -15,7 +15,10 @@ files) is neither counted as a file nor extracted, though its size counts toward
 
 Sizes are taken from the headers first and then counted while reading, and reading stops at what
 the header said: the total may not exceed ``max_total_bytes`` nor, above 1 MB, ``max_ratio`` times
-the upload's size. Every entry is read once during the check, so a damaged one is refused there.
+the upload's size. Whatever a header alone shows (a bad name or kind, too many entries, a name met
+before, announced sizes over a limit) is refused before any data is decompressed: for a zip, every
+entry of its central directory is checked first; a tar stream is refused at the first such header.
+Every entry is then read once during the check, so a damaged one is refused there.
 
 Required files match exactly. When they do not all match as they are and every file sits in one
 common top-level folder (``hw1/mlp.py``), that folder is stripped if more of them match that way,

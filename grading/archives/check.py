@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -25,11 +25,11 @@ from grading.archives.members import (
     Member,
     member_chunks,
     tar_members,
-    zip_members,
+    zip_listing,
 )
 from grading.archives.names import (
+    UniqueNames,
     check_name_length,
-    check_unique,
     entry_parts,
     is_junk,
     locate_required,
@@ -66,13 +66,19 @@ def handin_check(
     kind = _kind(path, filename, required_files)
     if kind == "file":
         return _single_file(path, filename, required_files, size, limits)
+    listing = _Listing(size, limits)
     if kind == "zip":
-        with closing(zip_members(path)) as members:
-            found, unpacked = _scan(members, size, limits)
+        # The central directory states every entry, so all of them pass ``listing`` before
+        # a byte of any is decompressed.
+        with zip_listing(path) as members:
+            admitted = listing.admit_all(members)
+            found = [_read(member, name) for member, name in admitted]
+        unpacked = listing.announced
     else:
+        # A tar stream states each entry just before its data: each is refused on its header.
         budget = Budget(_tar_stream_limit(limits), _too_big(limits).message)
         with closing(tar_members(path, budget)) as members:
-            found, _ = _scan(members, size, limits)
+            found = [_read(member, name) for member, name in listing.admit_each(members)]
         unpacked = budget.used
     return _handin(kind, found, required_files, size, unpacked)
 
@@ -134,29 +140,52 @@ def _own_name(base: str, limits: ArchiveLimits) -> str:
     return "/".join(parts)
 
 
-def _scan(
-    members: Iterator[Member], upload_size: int, limits: ArchiveLimits
-) -> tuple[list[_Found], int]:
-    """Reads every file entry once, counting; returns them and the bytes their headers announce."""
-    found: list[_Found] = []
-    announced = 0
-    for count, member in enumerate(members, start=1):
-        if count > _MEMBERS_PER_ENTRY * limits.max_entries:
+class _Listing:
+    """The checks that need only an entry's header: its name and kind, how many entries there are,
+    a name met before, and the sizes the headers announce. ``announced`` sums those sizes."""
+
+    def __init__(self, upload_size: int, limits: ArchiveLimits) -> None:
+        self.upload_size = upload_size
+        self.limits = limits
+        self.members = 0
+        self.files = 0
+        self.announced = 0
+        self.names = UniqueNames()
+
+    def admit(self, member: Member) -> str | None:
+        """The name to read the entry under, or None for a folder or macOS bookkeeping, which is
+        not read; refuses the entry, or the archive, with ArchiveError."""
+        limits = self.limits
+        self.members += 1
+        if self.members > _MEMBERS_PER_ENTRY * limits.max_entries:
             raise _too_many_members(limits)
         parts = _checked_parts(member, limits)
         if member.kind == FOLDER:
-            continue
-        announced += member.size
-        _check_unpacked(announced, upload_size, limits)
+            return None
+        self.announced += member.size
+        _check_unpacked(self.announced, self.upload_size, limits)
         if is_junk(parts):
-            continue
-        if len(found) == limits.max_entries:
+            return None
+        if self.files == limits.max_entries:
             raise ArchiveError(
                 f"The archive holds more than {limits.max_entries} files; the limit is "
                 f"{limits.max_entries}. Leave out generated files and data."
             )
-        found.append(_read(member, "/".join(parts)))
-    return found, announced
+        self.files += 1
+        name = "/".join(parts)
+        self.names.add(name)
+        return name
+
+    def admit_each(self, members: Iterable[Member]) -> Iterator[tuple[Member, str]]:
+        """The file entries to read with their names, each admitted when it is reached."""
+        for member in members:
+            name = self.admit(member)
+            if name is not None:
+                yield member, name
+
+    def admit_all(self, members: Iterable[Member]) -> list[tuple[Member, str]]:
+        """The file entries to read with their names, once every entry is admitted."""
+        return list(self.admit_each(members))
 
 
 def _checked_parts(member: Member, limits: ArchiveLimits) -> tuple[str, ...]:
@@ -226,7 +255,6 @@ def _handin(
     unpacked: int,
 ) -> CheckedHandIn:
     names = [file.name for file in found]
-    check_unique(names)
     folder, missing = locate_required(names, required)
     if missing:
         raise missing_files_error(missing, names)

@@ -10,6 +10,7 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -96,10 +97,17 @@ def not_utf8_error(raw: bytes) -> ArchiveError:
     )
 
 
-def zip_members(path: Path) -> Generator[Member, None, None]:
+@contextmanager
+def zip_listing(path: Path) -> Iterator[Iterator[Member]]:
+    """The members as the zip's central directory states them, one at a time and without reading
+    any data; each member can be read until the block ends."""
     with _open_zip(path) as archive:
-        for info in archive.infolist():
-            yield _zip_member(archive, info)
+        yield (_zip_member(archive, info) for info in archive.infolist())
+
+
+def zip_members(path: Path) -> Generator[Member, None, None]:
+    with zip_listing(path) as members:
+        yield from members
 
 
 def _open_zip(path: Path) -> zipfile.ZipFile:

@@ -55,24 +55,38 @@ def is_junk(parts: Sequence[str]) -> bool:
     return "__MACOSX" in parts or parts[-1] == ".DS_Store" or parts[-1].startswith("._")
 
 
-def check_unique(names: Sequence[str]) -> None:
-    """Refuses names that would overwrite each other on extraction, or on a case-blind disk."""
-    seen: dict[str, str] = {}
-    for name in names:
-        earlier = seen.get(name.casefold())
-        seen[name.casefold()] = name
-        if earlier is None:
-            continue
+class UniqueNames:
+    """Names taken one at a time, each refused as soon as it would overwrite an earlier one on
+    extraction, or on a case-blind disk: the same name, names that differ only in case, and a
+    name that is both a file and a folder."""
+
+    def __init__(self) -> None:
+        # By their case-folded form: the files taken (with their own names), and their folders.
+        self._files: dict[str, str] = {}
+        self._folders: set[str] = set()
+
+    def add(self, name: str) -> None:
+        key = name.casefold()
+        earlier = self._files.get(key)
         if earlier == name:
             raise ArchiveError(f"The entry {shown(name)} appears twice in the archive.")
-        raise ArchiveError(
-            f"The entries {shown(earlier)} and {shown(name)} differ only in upper and lower "
-            "case; rename one of them."
-        )
-    folders = {folder.casefold() for name in names for folder in _folders_of(name)}
-    for key, name in seen.items():
-        if key in folders:
-            raise ArchiveError(f"{shown(name)} is both a file and a folder in the archive.")
+        if earlier is not None:
+            raise ArchiveError(
+                f"The entries {shown(earlier)} and {shown(name)} differ only in upper and lower "
+                "case; rename one of them."
+            )
+        if key in self._folders:
+            raise _file_and_folder(name)
+        folders = [folder.casefold() for folder in _folders_of(name)]
+        for folder in folders:
+            if folder in self._files:
+                raise _file_and_folder(self._files[folder])
+        self._files[key] = name
+        self._folders.update(folders)
+
+
+def _file_and_folder(name: str) -> ArchiveError:
+    return ArchiveError(f"{shown(name)} is both a file and a folder in the archive.")
 
 
 def _folders_of(name: str) -> list[str]:

@@ -30,6 +30,17 @@ def test_it_forms_a_group_by_invitation_end_to_end(personas, erin):
     assert [m["username"] for m in groups[0]["members"]] == ["carol", "erin"]
 
 
+def test_it_refuses_to_invite_a_student_of_another_group_without_naming_that_group(
+    personas, neurons, frank
+):
+    group_create(course=personas.course, founder=frank, name="Tensors")
+    carol = personas.client(personas.carol)
+    answer = carol.post(f"{COURSE}/groups/{neurons.pk}/invitations/", {"username": "frank"})
+    assert answer.status_code == 409
+    assert answer.json()["detail"] == "frank cannot be invited."
+    assert "Tensors" not in answer.content.decode()
+
+
 def test_it_answers_a_new_group_with_its_founder(personas):
     answer = personas.client(personas.carol).post(f"{COURSE}/groups/", {"name": "Neurons"})
     assert answer.status_code == 201

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
 import re
 import tarfile
+import warnings
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -205,6 +209,65 @@ def test_it_lets_an_archive_under_one_mb_expand_freely(tmp_path: Path) -> None:
 def test_it_accepts_a_real_pdf(tmp_path: Path) -> None:
     files = [("mlp.py", MLP), ("train.py", TRAIN), ("report.pdf", b"%PDF-1.4\n%\xe2\xe3\n")]
     assert len(check(tmp_path, ("hw1.zip", make_zip(files))).entries) == 3
+
+
+def damaged_first_entry(files: list[tuple[str, bytes]]) -> Upload:
+    """A zip of ``files`` whose first entry's compressed data is overwritten in its middle: any
+    check that decompresses that entry refuses the zip as damaged."""
+    with warnings.catch_warnings():
+        # zipfile warns of a name written twice, which is what some of these zips are for.
+        warnings.simplefilter("ignore", UserWarning)
+        data = bytearray(make_zip(files))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        first = archive.infolist()[0]
+    start = first.header_offset + 30 + len(first.filename.encode())
+    middle = start + first.compress_size // 2
+    data[middle : middle + 64] = bytes(range(64))
+    return ("hw1.zip", bytes(data))
+
+
+# 64 MB of zeros packs into about 64 kB: a ratio only these limits let through.
+LENIENT_RATIO = replace(LIMITS, max_ratio=100_000)
+ZEROS = bytes(64 * MEBIBYTE)
+
+
+def test_it_refuses_a_duplicate_name_before_decompressing_the_bomb_before_it(
+    tmp_path: Path,
+) -> None:
+    upload = damaged_first_entry([("mlp.py", ZEROS), ("mlp.py", MLP)])
+    damaged = damaged_first_entry([("mlp.py", ZEROS), ("train.py", MLP)])
+    # Without the duplicate, the damaged 64 MB entry is read, and refused as damaged.
+    assert "The entry 'mlp.py' is damaged" in refusal(tmp_path, damaged, (), LENIENT_RATIO)
+    (tmp_path / "upload").unlink()
+    assert "The entry 'mlp.py' appears twice" in refusal(tmp_path, upload, (), LENIENT_RATIO)
+
+
+def test_it_refuses_an_announced_size_over_the_limit_before_decompressing_anything(
+    tmp_path: Path,
+) -> None:
+    upload = damaged_first_entry([("zeros.npy", ZEROS), ("big.npy", bytes(bad.OVER_ONE_MEBIBYTE))])
+    limits = replace(ONE_MB_UNPACKED, max_total_bytes=65 * MEBIBYTE, max_ratio=100_000)
+    assert "unpacks to more than 65 MB" in refusal(tmp_path, upload, (), limits)
+
+
+def test_it_refuses_too_many_files_before_decompressing_anything(tmp_path: Path) -> None:
+    files = [("zeros.npy", ZEROS)] + [(f"f{index}.py", b"") for index in range(3)]
+    limits = replace(LENIENT_RATIO, max_entries=3)
+    assert "holds more than 3 files" in refusal(tmp_path, damaged_first_entry(files), (), limits)
+
+
+def test_it_refuses_a_duplicate_name_in_a_tar_stream_at_its_header(tmp_path: Path) -> None:
+    # The second 'mlp.py' announces 10 MB that the stream does not hold: reading it would
+    # refuse the archive as damaged, so the refusal shows its header alone was looked at.
+    first, second = tar_entry("mlp.py", size=len(MLP)), tar_entry("mlp.py", size=10 * MEBIBYTE)
+    stream = first.tobuf(tarfile.GNU_FORMAT) + MLP.ljust(512, b"\0")
+    stream += second.tobuf(tarfile.GNU_FORMAT)
+    upload = ("hw1.tar.gz", gzip.compress(stream))
+    assert "The entry 'mlp.py' appears twice" in refusal(tmp_path, upload, (), LENIENT_RATIO)
+    renamed = tar_entry("net.py", size=second.size).tobuf(tarfile.GNU_FORMAT)
+    truncated = ("hw1.tar.gz", gzip.compress(stream[:1024] + renamed))
+    (tmp_path / "upload").unlink()
+    assert "'net.py' is damaged" in refusal(tmp_path, truncated, (), LENIENT_RATIO)
 
 
 def test_it_reads_a_zip_entry_no_further_than_its_header_says(tmp_path: Path) -> None:

@@ -151,6 +151,38 @@ def test_it_limits_hand_ins_per_hour_with_retry_after(handins, settings):
     assert Submission.objects.count() == 2
 
 
+def test_it_counts_refused_uploads_in_the_hourly_limit(handins, settings):
+    settings.SUBMISSIONS_PER_HOUR = 3
+    carol = handins.personas.carol
+    no_mlp = zip_of({"notes.txt": b"no model here\n"})
+    for _ in range(3):
+        refused = handins.upload(carol, no_mlp)
+        assert refused.status_code == 400
+        assert "Required files are missing" in refused.json()["detail"]
+    answer = handins.upload(carol, MLP)
+    assert answer.status_code == 429
+    assert "refused uploads count too" in answer.json()["detail"]
+    assert 1 <= int(answer["Retry-After"]) <= 3600
+    assert not Submission.objects.exists()
+    assert stored_files() == []
+    # The limit is per user: another student is not held back by carol's attempts.
+    assert handins.upload(handins.erin, MLP).status_code == 201
+
+
+def test_it_counts_stored_and_refused_uploads_together_but_not_those_refused_for_the_rate(
+    handins, settings
+):
+    settings.SUBMISSIONS_PER_HOUR = 2
+    carol = handins.personas.carol
+    assert handins.upload(carol, MLP).status_code == 201
+    assert handins.upload(carol, zip_of({"notes.txt": b"x\n"})).status_code == 400
+    for _ in range(3):
+        answer = handins.upload(carol, MLP)
+        assert answer.status_code == 429
+        # The stored hand-in is the older one: the wait ends when it leaves the hour.
+        assert 3500 <= int(answer["Retry-After"]) <= 3600
+
+
 def test_it_refuses_an_upload_over_the_storage_quota(handins, settings):
     settings.STUDENT_STORAGE_QUOTA_BYTES = 400
     assert handins.upload(handins.personas.carol, MLP).status_code == 201
