@@ -30,8 +30,8 @@ class Handin:
 
 
 def _autograder(node: Node, files: tuple[str, ...]) -> Path:
-    """The autograder bundle a course file names (a folder or a zip beside the file), checked."""
-    path = (Path(node.file).parent / node.text(max_length=500)).resolve()
+    """The autograder bundle a course file names (a folder or a zip inside its folder), checked."""
+    path = node.path_inside(Path(node.file).parent)
     try:
         with load_bundle(path) as bundle:
             expected = bundle.files

@@ -21,7 +21,7 @@ from django.core.validators import validate_email
 from django.db import models
 
 from coursesite.course_file.letter_scale import parse_letter_scale
-from coursesite.course_file.reader import CourseFileError, Node
+from coursesite.course_file.reader import CourseFileError, Node, clipped, read_limited, shown
 from coursesite.gradebook.engine import LetterStep
 from coursesite.models import Course, LectureKind, Membership, Role
 from coursesite.models.grades import AfterPool, PartialDay
@@ -149,14 +149,14 @@ class CoursePlan:
         for item in self.items():
             if item.slug == slug:
                 return item
-        raise node.error(f"no graded item has the slug {slug!r} (see grading)")
+        raise node.error(f"no graded item has the slug {shown(slug)} (see grading)")
 
     def claim_item(self, node: Node, owner: str) -> Item:
         """The item a section makes its own (an assignment, a deliverable): one owner per item."""
         item = self.item_ref(node)
         if item.slug in self.claimed:
             raise node.error(
-                f"the item {item.slug!r} is already listed under {self.claimed[item.slug]}"
+                f"the item {shown(item.slug)} is already listed under {self.claimed[item.slug]}"
             )
         self.claimed[item.slug] = owner
         return item
@@ -206,7 +206,9 @@ def _parse_facts(node: Node) -> CourseFacts:
     )
     zone = keys["time_zone"].text(max_length=64)
     if zone not in available_timezones():
-        raise keys["time_zone"].error(f"{zone!r} is not an IANA time zone such as Europe/Istanbul")
+        raise keys["time_zone"].error(
+            f"{shown(zone)} is not an IANA time zone such as Europe/Istanbul"
+        )
     starts_on, ends_on = keys["starts_on"].date(), keys["ends_on"].date()
     if ends_on < starts_on:
         raise keys["ends_on"].error("the term ends before it starts")
@@ -256,7 +258,9 @@ def _person(node: Node) -> Person:
     keys = node.mapping(required=("username", "name", "role"), optional=PERSON_KEYS)
     role = keys["role"].text(max_length=16)
     if role not in Role.values:
-        raise keys["role"].error(f"{role!r} is not a role (use one of {', '.join(Role.values)})")
+        raise keys["role"].error(
+            f"{shown(role)} is not a role (use one of {', '.join(Role.values)})"
+        )
     first, _, last = keys["name"].text(max_length=150).rpartition(" ")
     optional = {
         key: keys[key].text(max_length=_longest(key), allow_empty=True) if key in keys else ""
@@ -266,10 +270,12 @@ def _person(node: Node) -> Person:
         try:
             validate_email(optional["email"])
         except ValidationError:
-            raise keys["email"].error(f"{optional['email']!r} is not an email address") from None
+            raise keys["email"].error(
+                f"{shown(optional['email'])} is not an email address"
+            ) from None
     username = keys["username"].text(max_length=150)
     if not all(ch.isalnum() or ch in "@.+-_" for ch in username):
-        raise keys["username"].error(f"{username!r} is not a valid user name")
+        raise keys["username"].error(f"{shown(username)} is not a valid user name")
     return Person(
         username=username,
         first_name=first if first else last,
@@ -281,28 +287,34 @@ def _person(node: Node) -> Person:
 
 def _roster_nodes(node: Node, base_dir: Path) -> list[Node]:
     """The rows of a roster CSV beside the course file, each as a node named by file and row."""
-    name = node.text(max_length=255)
-    path = (base_dir / name).resolve()
+    path = node.path_inside(base_dir, max_length=255)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise node.error(f"the roster {name!r} cannot be read: {error}") from None
+        text = read_limited(path, encoding="utf-8-sig")
+    except OSError as error:
+        raise node.error(f"the roster cannot be read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise node.error("the roster is not UTF-8 text") from None
+    except ValueError as error:
+        raise node.error(f"the roster {error}") from None
     reader = csv.DictReader(io.StringIO(text))
-    columns = reader.fieldnames or []
-    unknown = [column for column in columns if column not in PERSON_KEYS]
-    if unknown:
-        raise CourseFileError(
-            str(path),
-            "header",
-            f"unknown column(s) {', '.join(unknown)}; known: {', '.join(PERSON_KEYS)}",
-            1,
-        )
-    rows = []
-    for row in reader:
-        values = {key: value for key, value in row.items() if key is not None and value != ""}
-        if "role" not in values:
-            values["role"] = Role.STUDENT
-        rows.append(Node(values, f"row {reader.line_num - 1}", str(path), reader.line_num))
+    try:
+        columns = reader.fieldnames or []
+        unknown = [column for column in columns if column not in PERSON_KEYS]
+        if unknown:
+            raise CourseFileError(
+                str(path),
+                "header",
+                f"unknown column(s) {clipped(', '.join(unknown))}; known: {', '.join(PERSON_KEYS)}",
+                1,
+            )
+        rows = []
+        for row in reader:
+            values = {key: value for key, value in row.items() if key is not None and value != ""}
+            if "role" not in values:
+                values["role"] = Role.STUDENT
+            rows.append(Node(values, f"row {reader.line_num - 1}", str(path), reader.line_num))
+    except csv.Error as error:
+        raise CourseFileError(str(path), "", f"not a CSV file: {clipped(str(error))}") from None
     return rows
 
 
@@ -316,7 +328,7 @@ def _parse_people(people: Node | None, roster: Node | None, base_dir: Path) -> l
         person = _person(node)
         if person.username in seen:
             raise node.error(
-                f"{person.username!r} is listed twice (first at {seen[person.username]})"
+                f"{shown(person.username)} is listed twice (first at {seen[person.username]})"
             )
         seen[person.username] = node.path
         result.append(person)
@@ -335,7 +347,7 @@ def _parse_groups(node: Node, plan: CoursePlan) -> list[Group]:
         keys = group_node.mapping(required=("name", "members"))
         name = keys["name"].text(max_length=100)
         if any(group.name == name for group in groups):
-            raise keys["name"].error(f"two groups are named {name!r}")
+            raise keys["name"].error(f"two groups are named {shown(name)}")
         members = tuple(member.text(max_length=150) for member in keys["members"].items())
         if not smallest <= len(members) <= largest:
             raise keys["members"].error(
@@ -343,10 +355,10 @@ def _parse_groups(node: Node, plan: CoursePlan) -> list[Group]:
             )
         for username in members:
             if username not in students:
-                raise keys["members"].error(f"{username!r} is not a student of the course")
+                raise keys["members"].error(f"{shown(username)} is not a student of the course")
             if username in placed:
                 raise keys["members"].error(
-                    f"{username!r} is already in the group {placed[username]!r}"
+                    f"{shown(username)} is already in the group {shown(placed[username])}"
                 )
             placed[username] = name
         groups.append(Group(name=name, members=members))
@@ -405,14 +417,14 @@ def _parse_grading(node: Node, facts: CourseFacts) -> list[Category]:
         )
         name = keys["category"].text(max_length=100)
         if any(category.name == name for category in categories):
-            raise keys["category"].error(f"two categories are named {name!r}")
+            raise keys["category"].error(f"two categories are named {shown(name)}")
         weight = keys["weight"].decimal(maximum=HUNDRED)
         items = []
         for index, item_node in enumerate(keys["items"].items()):
             item = _parse_item(item_node, name, index, facts)
             if item.slug in slugs:
                 raise item_node.error(
-                    f"the slug {item.slug!r} is used twice (also in {slugs[item.slug]})"
+                    f"the slug {shown(item.slug)} is used twice (also in {slugs[item.slug]})"
                 )
             slugs[item.slug] = item_node.path
             items.append(item)
@@ -512,7 +524,7 @@ def _parse_schedule(node: Node, plan: CoursePlan) -> tuple[list[Meeting], list[E
         for event_node in keys["events"].items() if "events" in keys else ():
             event = _parse_event(event_node, week, plan)
             if any(other.week == week and other.title == event.title for other in events):
-                raise event_node.error(f"week {week} lists the event {event.title!r} twice")
+                raise event_node.error(f"week {week} lists the event {shown(event.title)} twice")
             events.append(event)
     slots = Counter((meeting.date, meeting.starts_at) for meeting in meetings)
     for (day, start), count in slots.items():
@@ -526,7 +538,7 @@ def _parse_meeting(node: Node, week: int, week_topic: str, plan: CoursePlan) -> 
     kind = keys["kind"].text()
     if kind not in LectureKind.values:
         raise keys["kind"].error(
-            f"{kind!r} is not a kind of meeting ({', '.join(LectureKind.values)})"
+            f"{shown(kind)} is not a kind of meeting ({', '.join(LectureKind.values)})"
         )
     day = keys["date"].date()
     plan.check_in_term(keys["date"], day)

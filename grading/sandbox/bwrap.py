@@ -8,7 +8,8 @@ directory read-write at /job, a fresh /proc, a minimal /dev made read-only with 
 
 The host's /etc is not shown: it holds the accounts, keys and configuration of the worker. The
 job's /etc has made-up passwd, group and hosts files (so that its uid has a name and localhost
-resolves) and, from the host, only the dynamic linker's cache. There is no resolv.conf or
+resolves) and, from the host, only the dynamic linker's cache and the alternatives' links (how
+Debian names awk, cc or java in /usr). There is no resolv.conf or
 certificate store, as there is no network to use them on.
 """
 
@@ -31,7 +32,9 @@ HOSTNAME = "sandbox"
 
 # The top-level links or folders that merged-usr systems point into /usr and older ones keep apart.
 ROOT_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
-HOST_ETC = ("/etc/ld.so.cache",)
+# From the host's /etc: the dynamic linker's cache, and the links by which Debian names one of
+# several programs in /usr (awk, cc, c++, java, which, ...): links only, no secrets.
+HOST_ETC = ("/etc/ld.so.cache", "/etc/alternatives")
 GPU_SHARED_NODES = ("/dev/nvidiactl", "/dev/nvidia-uvm")
 GPU_OPTIONAL_NODES = ("/dev/nvidia-uvm-tools",)
 

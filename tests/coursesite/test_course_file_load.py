@@ -97,9 +97,13 @@ def edited_example(directory: Path, edit: Callable[[dict[str, Any]], None]) -> P
     if roster:
         shutil.copy(EXAMPLE_COURSE.parent / roster, directory / roster)
     for entry in document.get("assignments", []):
-        # The copy lives elsewhere; its autograders stay where the example keeps them.
+        # A course file names only paths inside its folder: the copy gets its own autograders.
         if "autograder" in entry:
-            entry["autograder"] = str(EXAMPLE_COURSE.parent / entry["autograder"])
+            shutil.copytree(
+                EXAMPLE_COURSE.parent / entry["autograder"],
+                directory / entry["autograder"],
+                dirs_exist_ok=True,
+            )
     path = directory / EXAMPLE_COURSE.name
     path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path

@@ -108,6 +108,16 @@ def sandbox(
     return Sandbox(tmp_path, unused_slot(), caplog)
 
 
+def test_it_runs_the_programs_that_debian_names_through_its_alternatives(sandbox):
+    # /usr/bin/awk is a link to /etc/alternatives/awk, itself a link back into /usr.
+    sandbox.job_dir.mkdir(exist_ok=True)
+    result = run_sandboxed(
+        ["awk", "BEGIN { print 6 * 7 }"], job_dir=sandbox.job_dir, limits=SMALL, slot=sandbox.slot
+    )
+    sandbox.assert_contained(result)
+    assert (result.verdict, result.stdout.strip()) == ("ok", "42")
+
+
 class TestHostilePrograms:
     def test_it_stops_an_infinite_loop_at_the_wall_clock(self, sandbox):
         result = sandbox.run("infinite_loop", limits=Limits(wall_seconds=1.5))
