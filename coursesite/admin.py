@@ -33,6 +33,7 @@ from coursesite.models import (
     ScoreChange,
     ScoreSource,
 )
+from coursesite.permissions import REFUSED, RELEASE, staff_may
 from coursesite.services import score_check, score_record
 
 STAFF_ROLES = [Role.INSTRUCTOR, Role.TA]
@@ -367,7 +368,14 @@ class GradeItemAdmin(InstructorFields, CourseScopedAdmin):
     def release(
         self, request: HttpRequest, queryset: QuerySet[GradeItem], *, released: bool
     ) -> None:
-        items = list(queryset)
+        items = [
+            item
+            for item in queryset.select_related("course")
+            if staff_may(course=item.course, user=request.user, power=RELEASE)
+        ]
+        if not items:
+            self.message_user(request, REFUSED[RELEASE], messages.ERROR)
+            return
         for item in items:
             item_release(item=item, released=released)
         done = "released to their students" if released else "hidden from their students"

@@ -79,3 +79,28 @@ class CoursePermission(BasePermission):
         request.course = course  # type: ignore[attr-defined]
         request.membership = membership  # type: ignore[attr-defined]
         return True
+
+
+RELEASE = "release"
+EXTENSIONS = "extensions"
+REFUSED = {
+    RELEASE: "This course lets only its instructors release scores.",
+    EXTENSIONS: "This course lets only its instructors grant and revoke extensions.",
+}
+
+
+def staff_may(*, course: Course, user: User | AnonymousUser, power: str) -> bool:
+    """Whether the user may release scores (``RELEASE``) or grant and revoke extensions
+    (``EXTENSIONS``) in the course: its instructors (and superusers) always, its TAs when the
+    course lets them (``Course.tas_release``, ``Course.tas_grant_extensions``)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    role = Membership.objects.filter(course=course, user=user).values_list("role", flat=True)
+    found = role.first()
+    if found == Role.INSTRUCTOR:
+        return True
+    if found == Role.TA:
+        return course.tas_release if power == RELEASE else course.tas_grant_extensions
+    return False

@@ -2,10 +2,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from coursesite.admin import CourseScopedAdmin, ReadOnlyCourseAdmin
+from coursesite.permissions import EXTENSIONS, REFUSED, staff_may
 from submissions.models import Assignment, Deliverable, Extension, Submission
 from submissions.services import (
     extension_grant,
@@ -89,8 +91,11 @@ class ExtensionAdmin(CourseScopedAdmin):
     def save_model(
         self, request: HttpRequest, obj: Extension, form: forms.ModelForm, change: bool
     ) -> None:
+        item = form.cleaned_data["item"]
+        if not staff_may(course=item.course, user=request.user, power=EXTENSIONS):
+            raise PermissionDenied(REFUSED[EXTENSIONS])
         saved = extension_grant(
-            item=form.cleaned_data["item"],
+            item=item,
             student=form.cleaned_data.get("student"),
             group=form.cleaned_data.get("group"),
             due_at=form.cleaned_data["due_at"],
@@ -101,6 +106,9 @@ class ExtensionAdmin(CourseScopedAdmin):
 
     @admin.action(description="Revoke the selected extensions")
     def revoke(self, request: HttpRequest, queryset: QuerySet[Extension]) -> None:
-        for extension in queryset.filter(revoked_at__isnull=True):
+        for extension in queryset.filter(revoked_at__isnull=True).select_related("item__course"):
+            if not staff_may(course=extension.item.course, user=request.user, power=EXTENSIONS):
+                self.message_user(request, REFUSED[EXTENSIONS], messages.ERROR)
+                return
             extension_revoke(extension=extension, revoked_by=request.user)  # type: ignore[arg-type]
         self.message_user(request, "Revoked; lateness is judged against the due dates again.")

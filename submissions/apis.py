@@ -20,7 +20,14 @@ from rest_framework.views import APIView
 
 from coursesite.errors import ApplicationError
 from coursesite.models import Course, Membership, ProjectGroup, Role
-from coursesite.permissions import CoursePermission, is_course_staff, request_user
+from coursesite.permissions import (
+    EXTENSIONS,
+    REFUSED,
+    CoursePermission,
+    is_course_staff,
+    request_user,
+    staff_may,
+)
 from submissions.models import Assignment, Deliverable, Extension, Submission
 from submissions.permissions import HandInItem, access_handin_item, access_submission
 from submissions.selectors import (
@@ -309,6 +316,8 @@ class ExtensionsApi(APIView):
     @extend_schema(request=ExtensionGrantSerializer, responses={201: ExtensionSerializer})
     def post(self, request: Request, course_slug: str) -> Response:
         course: Course = request.course  # type: ignore[attr-defined]
+        if not staff_may(course=course, user=request.user, power=EXTENSIONS):
+            raise PermissionDenied(REFUSED[EXTENSIONS])
         with timezone.override(course.tz):
             given = ExtensionGrantSerializer(data=request.data)
             given.is_valid(raise_exception=True)
@@ -358,6 +367,8 @@ class ExtensionApi(APIView):
         extension = Extension.objects.filter(pk=pk, item__course=course).first()
         if extension is None:
             raise Http404
+        if not staff_may(course=course, user=request.user, power=EXTENSIONS):
+            raise PermissionDenied(REFUSED[EXTENSIONS])
         extension_revoke(extension=extension, revoked_by=request_user(request))
         with timezone.override(course.tz):
             return Response(ExtensionSerializer(extension).data)

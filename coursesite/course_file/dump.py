@@ -55,6 +55,8 @@ def _facts(course: Course) -> dict[str, Any]:
     if course.groups_locked_at:
         facts["groups_locked_at"] = _local(course.groups_locked_at, course)
     facts["regrade_window_days"] = course.regrade_window_days
+    facts["tas_release"] = course.tas_release
+    facts["tas_grant_extensions"] = course.tas_grant_extensions
     return facts
 
 

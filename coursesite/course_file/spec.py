@@ -45,6 +45,8 @@ class CourseFacts:
     group_size_max: int
     groups_locked_at: datetime | None
     regrade_window_days: int
+    tas_release: bool = True
+    tas_grant_extensions: bool = True
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,14 @@ def parse_course(root: Node, keys: dict[str, Node], base_dir: Path) -> CoursePla
 def _parse_facts(node: Node) -> CourseFacts:
     keys = node.mapping(
         required=("slug", "code", "title", "term", "time_zone", "starts_on", "ends_on"),
-        optional=("textbook", "group_size", "groups_locked_at", "regrade_window_days"),
+        optional=(
+            "textbook",
+            "group_size",
+            "groups_locked_at",
+            "regrade_window_days",
+            "tas_release",
+            "tas_grant_extensions",
+        ),
     )
     zone = keys["time_zone"].text(max_length=64)
     if zone not in available_timezones():
@@ -238,6 +247,10 @@ def _parse_facts(node: Node) -> CourseFacts:
             keys["regrade_window_days"].integer(maximum=365)
             if "regrade_window_days" in keys
             else Course._meta.get_field("regrade_window_days").get_default()
+        ),
+        tas_release=keys["tas_release"].boolean() if "tas_release" in keys else True,
+        tas_grant_extensions=(
+            keys["tas_grant_extensions"].boolean() if "tas_grant_extensions" in keys else True
         ),
     )
     if locked_at is not None:

@@ -49,7 +49,7 @@ from coursesite.gradebook.services import (
 )
 from coursesite.group_apis import caller, course_of, in_course_zone, parsed, staff_caller
 from coursesite.models import GradeItem, RegradeRequest, RegradeState, Role, Score, ScoreChange
-from coursesite.permissions import CoursePermission
+from coursesite.permissions import REFUSED, RELEASE, CoursePermission, staff_may
 
 
 def points_field(**options: Any) -> serializers.DecimalField:
@@ -454,6 +454,8 @@ class ItemReleaseApi(APIView):
     )
     def post(self, request: Request, course_slug: str, item_slug: str) -> Response:
         course = course_of(request)
+        if not staff_may(course=course, user=request.user, power=RELEASE):
+            raise PermissionDenied(REFUSED[RELEASE])
         item = item_release(item=access_item(course=course, slug=item_slug), released=self.released)
         return Response(in_course_zone(course, ItemReleaseSerializer(item)))
 

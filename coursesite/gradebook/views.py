@@ -15,7 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
@@ -43,7 +43,7 @@ from coursesite.gradebook.services import (
 )
 from coursesite.gradebook.table import TableQuery, headers, lines, shown_rows
 from coursesite.models import Course, GradeItem, Score, ScoreSource
-from coursesite.permissions import access_course, is_course_staff
+from coursesite.permissions import REFUSED, RELEASE, access_course, is_course_staff, staff_may
 from coursesite.services import score_record
 from coursesite.views import page_user
 
@@ -162,6 +162,8 @@ def release_page(request: HttpRequest, slug: str) -> HttpResponse:
     course = staff_course(request, slug)
     if course is None:
         raise Http404
+    if not staff_may(course=course, user=request.user, power=RELEASE):
+        raise PermissionDenied(REFUSED[RELEASE])
     item = access_item(course=course, slug=request.POST.get("item", ""))
     released = request.POST.get("released") == "1"
     item_release(item=item, released=released)

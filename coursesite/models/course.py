@@ -36,6 +36,16 @@ class Course(models.Model):
     regrade_window_days = models.PositiveSmallIntegerField(
         default=7, help_text="Days after an item's release during which students may ask a regrade."
     )
+    tas_release = models.BooleanField(
+        "TAs release scores",
+        default=True,
+        help_text="TAs may release an item's scores to students (instructors always may).",
+    )
+    tas_grant_extensions = models.BooleanField(
+        "TAs grant extensions",
+        default=True,
+        help_text="TAs may grant and revoke extensions (instructors always may).",
+    )
 
     class Meta:
         ordering = ["-starts_on", "slug"]

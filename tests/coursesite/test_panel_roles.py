@@ -135,3 +135,39 @@ def test_only_an_instructor_uploads_an_autograder(personas: Personas) -> None:
         .status_code
         == 403
     )
+
+
+def test_a_ta_releases_only_where_the_course_lets_tas_release(personas: Personas) -> None:
+    url = f"/api/v1/courses/{personas.course.slug}/items/quiz/release/"
+    ta, instructor = personas.client(personas.bob), personas.client(personas.alice)
+    assert ta.post(url).status_code == 200
+    personas.course.tas_release = False
+    personas.course.save(update_fields=["tas_release"])
+    refused = ta.post(url)
+    assert refused.status_code == 403
+    assert "only its instructors release" in refused.json()["detail"]
+    assert instructor.post(url).status_code == 200
+
+
+def test_the_panel_release_action_follows_the_course_setting(personas: Personas) -> None:
+    from coursesite.models import GradeItem
+
+    personas.course.tas_release = False
+    personas.course.save(update_fields=["tas_release"])
+    changelist = reverse("admin:coursesite_gradeitem_changelist")
+    form = {"action": "release_scores", "_selected_action": [personas.quiz.pk]}
+    panel(personas.bob).post(changelist, form)
+    assert not GradeItem.objects.get(pk=personas.quiz.pk).released
+    panel(personas.alice).post(changelist, form)
+    assert GradeItem.objects.get(pk=personas.quiz.pk).released
+
+
+def test_a_ta_grants_extensions_only_where_the_course_lets_tas(personas: Personas) -> None:
+    url = f"/api/v1/courses/{personas.course.slug}/extensions/"
+    body = {"item": "quiz", "student": "carol", "due_at": "2024-10-12T23:59", "reason": "ill"}
+    personas.course.tas_grant_extensions = False
+    personas.course.save(update_fields=["tas_grant_extensions"])
+    refused = personas.client(personas.bob).post(url, body, format="json")
+    assert refused.status_code == 403
+    assert "only its instructors grant" in refused.json()["detail"]
+    assert personas.client(personas.alice).post(url, body, format="json").status_code == 201
