@@ -253,3 +253,17 @@ def test_it_lists_the_work_in_as_many_queries_for_many_groups_as_for_few(scoring
     with CaptureQueriesContext(connection) as many:
         assert len(source.works(item)) == 4
     assert len(many) == len(few)
+
+
+def test_it_marks_work_never_handed_in_as_missing_on_the_scoring_list(scoring):
+    item = scoring.deliverable.item
+    course = scoring.handins.personas.course
+    page = reverse("scoring-item", args=[course.slug, item.slug])
+    staff = scoring.handins.personas.bob
+    client = scoring.handins.personas.client(None)
+    client.force_login(staff)
+    assert [w.missing for w in source_of_item(item).works(item)] == [True]
+    assert "nothing handed in" in client.get(page).content.decode()
+    scoring.hand_in("proposal.pdf", PDF)
+    assert [w.missing for w in source_of_item(item).works(item)] == [False]
+    assert "nothing handed in" not in client.get(page).content.decode()
