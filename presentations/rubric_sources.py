@@ -23,14 +23,7 @@ from presentations.models import (
     RolePlan,
     SlotRole,
 )
-
-REVIEW_PARTS = (
-    ("summary", "Summary"),
-    ("strengths", "Strengths"),
-    ("weaknesses", "Weaknesses"),
-    ("suggestions", "Suggestions"),
-    ("questions", "Questions for the class"),
-)
+from presentations.reviews import PARTS, review_penalty_percent
 
 
 def _pk(subject: str) -> int:
@@ -134,17 +127,18 @@ class ReviewSource(SubjectSource):
         return None if review is None else self._work(review)
 
     def penalty_percent(self, item: GradeItem, subject: str) -> Decimal:
-        review = PaperReview.objects.filter(pk=_pk(subject), late=True).first()
-        if review is None:
-            return Decimal(0)
-        policy = PresentationPolicy.objects.filter(course_id=item.course_id).first()
-        return policy.late_review_penalty_percent if policy is not None else Decimal(0)
+        review = (
+            PaperReview.objects.filter(pk=_pk(subject), late=True)
+            .select_related("paper__course")
+            .first()
+        )
+        return Decimal(0) if review is None else review_penalty_percent(review)
 
     def context(self, item: GradeItem, subject: str) -> dict[str, Any]:
         review = PaperReview.objects.select_related("paper").get(pk=_pk(subject))
         paper = review.paper
         return {
-            "parts": [(title, getattr(review, name)) for name, title in REVIEW_PARTS],
+            "parts": [(part.label, getattr(review, part.name)) for part in PARTS],
             "links": [(paper.title, paper.url)] if paper.url else [],
             "page": reverse("review", args=[item.course.slug, paper.key]),
         }
