@@ -42,7 +42,10 @@ _LIMIT_RANGES = {
     "memory_mb": (64, 256 * 1024, 2048),
     "processes": (1, 4096, 64),
     "output_kb": (1, 1024 * 1024, 1024),
+    "job_mb": (16, 256 * 1024, 1024),
 }
+# A share of the CPU per second, where the worker's cgroups have the cpu controller.
+CPUS_RANGE = (0.1, 256.0)
 MAX_IMAGES = 8
 IMAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.png")
 _REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
@@ -110,6 +113,8 @@ class Bundle:
                 "memory_mb": self.limits.memory_bytes // MEBIBYTE,
                 "processes": self.limits.processes,
                 "output_kb": self.limits.output_bytes // 1024,
+                "job_mb": self.limits.job_bytes // MEBIBYTE,
+                "cpus": self.limits.cpus,
                 "gpu": self.limits.gpu,
             },
             "tests": [
@@ -317,7 +322,7 @@ def _check_file_name(name: object) -> None:
 
 def _limits(data: dict[str, Any]) -> Limits:
     table = _table(data, "limits", required=False)
-    _refuse_unknown(table, {*_LIMIT_RANGES, "gpu"}, "[limits] ")
+    _refuse_unknown(table, {*_LIMIT_RANGES, "gpu", "cpus"}, "[limits] ")
     values = {}
     for key, (low, high, default) in _LIMIT_RANGES.items():
         value = table.get(key, default)
@@ -329,11 +334,19 @@ def _limits(data: dict[str, Any]) -> Limits:
     gpu = table.get("gpu", False)
     if not isinstance(gpu, bool):
         raise _fail("[limits] ", f"gpu must be true or false, not {gpu!r}.")
+    cpus = table.get("cpus")
+    least, most = CPUS_RANGE
+    if cpus is not None and (
+        isinstance(cpus, bool) or not isinstance(cpus, int | float) or not least <= cpus <= most
+    ):
+        raise _fail("[limits] ", f"cpus must be a number from {least} to {most:g}, not {cpus!r}.")
     return Limits(
         wall_seconds=values["wall_seconds"],
         memory_bytes=values["memory_mb"] * MEBIBYTE,
         processes=values["processes"],
         output_bytes=values["output_kb"] * 1024,
+        job_bytes=values["job_mb"] * MEBIBYTE,
+        cpus=None if cpus is None else float(cpus),
         gpu=gpu,
     )
 

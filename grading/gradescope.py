@@ -9,11 +9,26 @@ development mode is the root elsewhere; ``$AUTOGRADER_ROOT`` names it in both mo
 ``requirements.txt`` names must already be on the worker. Since the results are written from
 inside the sandbox, next to the student's code, they are self-reported: read safely and
 size-capped, but not to be trusted as a native grader's are.
+
+A bundle that builds the student's code (``make fib`` in ``run_autograder``) goes on to run its
+tests when the build fails, and each test then fails: a silent zero. So the run's output is
+searched for the lines that make, a shell and a C or C++ compiler print when a build stops
+(``BUILD_FAILURES``), and when there are any:
+
+- the result gets a first test, ``Build``, visible, worth no points, status ``failed``, whose
+  output is the first of those lines: where the student sees their results, since the run's
+  logs are for staff only;
+- the verdict becomes ``build_failed`` when nothing was scored (no ``results.json``, or a score
+  of 0) and the run ended, failed or left no results; a timeout, running out of memory or too
+  much output keep their verdict, and a run that scored points keeps its own (the ``Build`` test
+  is then a note: some tests passed despite the errors).
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -32,6 +47,44 @@ COMMAND = ("/bin/bash", "-c", 'export AUTOGRADER_ROOT="$PWD" && exec /bin/bash .
 MAX_TESTS = 1000
 MAX_NAME_LENGTH = 200
 MAX_OUTPUT_CHARS = 16 * 1024
+
+BUILD_FAILED = "build_failed"
+BUILD_TEST = "Build"
+BUILD_NOTE = (
+    f"the output shows a failed build; the test {BUILD_TEST!r} shows the student its first errors"
+)
+MAX_BUILD_LINES = 10
+MAX_BUILD_LINE_CHARS = 300
+# The lines that say a build stopped, each matched on its own (after trailing blanks are cut).
+# Only these: a wider net would catch a test's own output ("No such file or directory" from a
+# Python test that opens a file).
+_MAKE = r"^make(\[\d+\])?: "
+_SOURCE = r"\.(c|cc|cpp|cxx|c\+\+|C|h|hh|hpp|hxx)"
+_TOOL = r"(cc|gcc|g\+\+|c\+\+|clang|clang\+\+|cc1|cc1plus|collect2|ld)"
+BUILD_FAILURES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # make: *** [Makefile:4: fib] Error 1; make: *** No rule to make target 'fib.c'. Stop.
+    # An error the Makefile ignores ("- cc ...") ends in "(ignored)" and stopped nothing.
+    ("make stopped", re.compile(_MAKE + r"\*\*\* (?!.*\(ignored\)$)")),
+    # make: cc: No such file or directory (make 4.3); make: cc: Command not found (older makes)
+    (
+        "make found no such tool",
+        re.compile(_MAKE + r".+: (No such file or directory|Command not found)$"),
+    ),
+    # bash: ./run_autograder: line 6: make: command not found; dash: /bin/sh: 1: cc: not found
+    (
+        "the shell found no such command",
+        re.compile(r"(: command not found|^\S*sh: \d+: .+: not found)$"),
+    ),
+    # fib.c:3:5: error: expected ';' before 'return'; fib.c:1:10: fatal error: fib.h: No such file
+    (
+        "the compiler refused a source file",
+        re.compile(r"^\S+" + _SOURCE + r":\d+(:\d+)?: (fatal )?error: "),
+    ),
+    # cc1: fatal error: fib.c: No such file or directory; collect2: error: ld returned 1 exit status
+    ("the compiler or the linker stopped", re.compile(r"^(\S*/)?" + _TOOL + r": (fatal )?error: ")),
+    # fib.c:(.text+0x2a): undefined reference to `fibonacci'
+    ("the linker missed a function", re.compile(r": undefined reference to ")),
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +105,49 @@ def missing_requirements(bundle: Bundle) -> str:
         f"requirements.txt names packages this worker does not have: {', '.join(missing)}; "
         "install them on the worker (nothing is installed while grading)."
     )
+
+
+def build_failures(stdout: str, stderr: str) -> list[str]:
+    """The run's lines that show a failed build (stderr first: make and compilers write there),
+    at most ``MAX_BUILD_LINES``, each at most ``MAX_BUILD_LINE_CHARS`` long, without repeats."""
+    found: list[str] = []
+    for text in (stderr, stdout):
+        for line in text.splitlines():
+            line = line.rstrip()
+            if not any(pattern.search(line) for _, pattern in BUILD_FAILURES):
+                continue
+            if len(line) > MAX_BUILD_LINE_CHARS:
+                line = line[: MAX_BUILD_LINE_CHARS - 3] + "..."
+            if line not in found:
+                found.append(line)
+            if len(found) == MAX_BUILD_LINES:
+                return found
+    return found
+
+
+def build_verdict(verdict: str, failures: list[str], *, score: float | None) -> str:
+    """``build_failed`` in place of ``verdict`` when the build failed and nothing was scored
+    (``score`` is None when there are no results); the verdicts of the sandbox's limits stand."""
+    if failures and (score is None or score <= 0) and verdict in ("ok", "crashed", "bad_output"):
+        return BUILD_FAILED
+    return verdict
+
+
+def build_test(failures: list[str], *, verdict: str, taken: Iterable[str]) -> dict[str, Any]:
+    """The test that shows the student the build's errors, named apart from the ``taken`` names;
+    worth no points, so the score stays the bundle's own."""
+    if verdict == BUILD_FAILED:
+        lead = "The build failed, so the tests had nothing to run. The first errors:"
+    else:
+        lead = "The build printed errors; the tests were scored anyway. The first errors:"
+    return {
+        "name": _unique(BUILD_TEST, set(taken)),
+        "score": 0.0,
+        "max_score": 0.0,
+        "status": "failed",
+        "visibility": "visible",
+        "output": _text("\n".join([lead, *failures])),
+    }
 
 
 def read_results(folder: Path) -> Reported:

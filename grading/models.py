@@ -76,6 +76,7 @@ class Verdict(models.TextChoices):
     CRASHED = "crashed", "Crashed"
     OUTPUT_LIMIT = "output_limit", "Wrote too much output"
     BAD_OUTPUT = "bad_output", "Left unreadable outputs"
+    BUILD_FAILED = "build_failed", "The build failed"
     ERROR = "error", "The autograder failed"
 
 

@@ -1,44 +1,41 @@
 """Grading one hand-in with a bundle: the job folder, the sandboxed run, then the trusted grader.
 
-The job folder (bound at /job in the sandbox, the run's only writable place) holds the student's
-files, the bundle's ``public/`` files, ``driver.py`` and an empty ``out/``. After the sandboxed
-run, the bundle's ``grader.py`` runs outside the sandbox in a process of its own (started as
-``python -m grading.runner grade-outputs``): it reads ``out/`` only through ``Outputs`` and the
-bundle's ``private/`` files, and hands its per-test results back as JSON on stdout. Nothing the
-sandbox wrote is ever opened by path. A Gradescope-style bundle runs in the same sandbox
-(``grading.gradescope``), and its self-reported results are marked as such.
+The job folder (bound at /job in the sandbox, the run's only writable place, a tmpfs of the
+bundle's ``job_mb``) holds the student's files, the bundle's ``public/`` files, ``driver.py`` and
+an empty ``out/``. After the run, the bundle's ``grader.py`` runs in a sandbox of its own
+(``grading.grader_process``), as the slot's grader uid, never the student's: it is trusted to
+give points, not with the machine. It sees a copy of the bundle without ``public/`` (so its
+``private/`` files and helper modules), ``out/`` read-only, handed to its uid once the student's
+processes are gone, and nothing else of the host: no network, no database, no other job. It reads
+``out/`` through ``Outputs`` and hands its per-test results back as JSON on stdout. Nothing the
+sandbox wrote is ever opened by path by the worker. A Gradescope-style bundle runs in the job's
+sandbox (``grading.gradescope``), and its self-reported results are marked as such.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
-import contextlib
-import importlib.util
 import json
 import logging
 import math
 import os
 import shutil
-import signal
 import stat
-import subprocess
 import sys
 import tempfile
-import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from grading import gradescope
+from grading import grader_process, gradescope
 from grading.archives import ArchiveError, ArchiveLimits, handin_check, handin_extract
 from grading.bundles import RESERVED_NAMES, Bundle, TestSpec
 from grading.outputs import BadOutput, Outputs
-from grading.sandbox import SandboxResult, run_sandboxed
-from grading.sandbox.bwrap import JOB
-from grading.sandbox.stream import CappedOutput, stream_until
+from grading.sandbox import Limits, SandboxResult, run_sandboxed, sandbox_available
+from grading.sandbox.bwrap import JOB, slot_uid
+from grading.sandbox.folders import claimed, sized_folder, sweep_abandoned
+from grading.sandbox.limits import GIBIBYTE
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +47,10 @@ HANDIN_LIMITS = ArchiveLimits(
 )
 GRADER_TIMEOUT_SECONDS = 300
 GRADER_OUTPUT_BYTES = 8 * MEBIBYTE
+GRADER_MEMORY_BYTES = 4 * GIBIBYTE
+# Where the grader's sandbox shows its folder, and the run's outputs inside it.
+GRADER_AT = PurePosixPath("/grader")
+GRADER_ENV = {"PYTHONPATH": "lib", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
 LOG_BYTES = 64 * 1024
 TEST_OUTPUT_CHARS = 16 * 1024
 STATUSES = ("passed", "failed", "error")
@@ -135,19 +136,29 @@ def grade(
     if keep is None:
         keep = os.environ.get(KEEP_JOBS_ENV) == "1"
     work_root.mkdir(parents=True, exist_ok=True)
+    sweep_abandoned(work_root, "job-*")
     run_dir = Path(tempfile.mkdtemp(prefix="job-", dir=work_root))
+    run = _Run(bundle, run_dir, slot=slot, gpu_index=gpu_index, unsandboxed=allow_unsandboxed)
+    kept = run_dir / "kept"
     try:
-        run = _Run(bundle, run_dir, slot=slot, gpu_index=gpu_index, unsandboxed=allow_unsandboxed)
-        if bundle.kind == "gradescope":
-            result = run.gradescope(submission)
-        else:
-            result = run.native(submission)
+        with claimed(run_dir), sized_folder(run.job, bundle.limits.job_bytes) as sized:
+            try:
+                if bundle.kind == "gradescope":
+                    result = run.gradescope(submission)
+                else:
+                    result = run.native(submission)
+            finally:
+                if keep and sized:
+                    _keep(run.job, kept)
+        if keep and sized:
+            run.job.rmdir()  # the tmpfs's mount point, empty now
+            kept.rename(run.job)
     finally:
         if not keep:
             _remove(run_dir)
     if keep:
         result.kept_at = run_dir
-        log.info("job folder kept at %s", run_dir)
+        log.info("job folder kept at %s", run.job)
     return result
 
 
@@ -174,11 +185,12 @@ class _Run:
         shutil.copyfile(bundle.root / "driver.py", self.job / "driver.py")
         sandbox = self._sandbox([sys.executable, "driver.py"], DRIVER_ENV)
         graded = run_grader(
-            grader=bundle.root / "grader.py",
+            bundle,
             outputs=self.job / "out",
-            private=bundle.root / "private",
             run=_run_info(sandbox, bundle),
-            cwd=self.run_dir,
+            folder=self.run_dir / "grader",
+            slot=self.slot,
+            allow_unsandboxed=self.unsandboxed,
         )
         if graded.failure == "error":
             self.notes.append(graded.message)
@@ -219,25 +231,37 @@ class _Run:
         if missing:
             self.notes.append(missing)
             return self._document("error", [], None, grader_log="", self_reported=True)
-        self.job.mkdir()
         place_handin(submission, self.job / gradescope.SUBMISSION, self.bundle.files)
         copy_tree(self.bundle.root, self.job / gradescope.SOURCE, fail=_bundle_changed)
         source = self.job / gradescope.SOURCE
         shutil.copyfile(source / "run_autograder", self.job / "run_autograder")
         (self.job / gradescope.RESULTS).mkdir()
         sandbox = self._sandbox(gradescope.COMMAND, DRIVER_ENV, mount_at=gradescope.MOUNT_AT)
+        build = gradescope.build_failures(sandbox.stdout, sandbox.stderr)
+        if build:
+            self.notes.append(gradescope.BUILD_NOTE)
+        tests: list[TestOutcome] = []
+        score: float | None = None
         try:
             reported = gradescope.read_results(self.job / gradescope.RESULTS)
         except BadOutput as error:
             self.notes.append(error.message)
             verdict = sandbox.verdict if sandbox.verdict != "ok" else "bad_output"
-            return self._document(verdict, [], sandbox, grader_log="", self_reported=True)
-        if reported.output:
-            self.notes.append(f"results.json output:\n{reported.output}")
-        tests = [TestOutcome(**test) for test in reported.tests]
-        return self._document(
-            sandbox.verdict, tests, sandbox, grader_log="", self_reported=True, score=reported.score
+        else:
+            if reported.output:
+                self.notes.append(f"results.json output:\n{reported.output}")
+            tests = [TestOutcome(**test) for test in reported.tests]
+            verdict, score = sandbox.verdict, reported.score
+        verdict = gradescope.build_verdict(verdict, build, score=score)
+        document = self._document(
+            verdict, tests, sandbox, grader_log="", self_reported=True, score=score
         )
+        if build:
+            # Added after the totals: it is worth no points and must not set the maximum.
+            taken = [test.name for test in tests]
+            shown = gradescope.build_test(build, verdict=verdict, taken=taken)
+            document.tests.insert(0, TestOutcome(**shown))
+        return document
 
     def _sandbox(
         self, argv: Sequence[str], env: dict[str, str], mount_at: PurePosixPath = JOB
@@ -325,21 +349,27 @@ def copy_tree(
     *,
     fail: Callable[[str], Exception],
     limits: ArchiveLimits | None = None,
+    leave_out: Sequence[str] = (),
 ) -> None:
-    """Copies the regular files and folders under ``source`` into the new folder ``dest``.
+    """Copies the regular files and folders under ``source`` into the folder ``dest``, new or
+    empty.
 
     Links and special files raise ``fail(message)``; so does going past ``limits``' file count or
-    total size. Python's byte-code caches are left out.
+    total size. Python's byte-code caches are left out, and so are top-level folders named in
+    ``leave_out``.
     """
     budget = {"files": 0, "bytes": 0}
 
     def copy(folder: Path, into: Path) -> None:
-        into.mkdir(mode=0o755)
+        # The top folder may be there already, empty (a sized job folder); files are never
+        # overwritten.
+        into.mkdir(mode=0o755, exist_ok=into == dest)
         for entry in sorted(os.scandir(folder), key=lambda entry: entry.name):
             info = entry.stat(follow_symlinks=False)
             shown = Path(entry.path).relative_to(source)
             if stat.S_ISDIR(info.st_mode):
-                if entry.name != "__pycache__":
+                left_out = folder == source and entry.name in leave_out
+                if entry.name != "__pycache__" and not left_out:
                     copy(Path(entry.path), into / entry.name)
                 continue
             if stat.S_ISLNK(info.st_mode):
@@ -384,55 +414,69 @@ def _run_info(sandbox: SandboxResult, bundle: Bundle) -> dict[str, Any]:
 
 
 def run_grader(
-    *, grader: Path, outputs: Path, private: Path, run: dict[str, Any], cwd: Path
+    bundle: Bundle,
+    *,
+    outputs: Path,
+    run: dict[str, Any],
+    folder: Path,
+    slot: int,
+    allow_unsandboxed: bool = False,
 ) -> _Graded:
-    """Runs ``grader.py``'s ``grade()`` in a process of its own, with a deadline and capped output.
+    """Runs the bundle's ``grader.py`` in a sandbox of its own, as the slot's grader uid.
 
-    The process gets a bare environment: a grader needs no secrets of the worker.
+    ``folder`` (new) becomes the grader's: a copy of the bundle without ``public/``, the
+    modules of ``grading`` its process needs, and ``run.json``. ``outputs``, the run's ``out/``,
+    is handed to the grader's uid (the job's processes are gone by now) and shown read-only.
     """
-    run_file = cwd / "run.json"
-    run_file.write_text(json.dumps(run), encoding="utf-8")
-    package_root = str(Path(__file__).resolve().parent.parent)
-    argv = [sys.executable, "-P", "-B", "-m", "grading.runner", "grade-outputs"]
-    argv += ["--grader", str(grader), "--outputs", str(outputs), "--private", str(private)]
-    argv += ["--run", str(run_file)]
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": package_root,
-        "LANG": "C.UTF-8",
-        "HOME": str(cwd),
-    }
-    output = CappedOutput(GRADER_OUTPUT_BYTES)
-    process = subprocess.Popen(
+    folder.mkdir()
+    copy_tree(bundle.root, folder / "bundle", fail=_bundle_changed, leave_out=["public"])
+    (folder / "bundle" / "private").mkdir(exist_ok=True)
+    package = folder / "lib" / "grading"
+    package.mkdir(parents=True)
+    for name in grader_process.PACKAGE_FILES:
+        shutil.copyfile(Path(grader_process.__file__).parent / name, package / name)
+    (folder / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    read_only_at: dict[PurePosixPath, Path] = {}
+    shown = "out"
+    if not _is_folder(outputs):
+        # The job put something else in out/'s place: the grader finds a link to nowhere there,
+        # which its loaders refuse, as they would have refused what the job left.
+        (folder / "out").symlink_to("/nonexistent")
+    elif sandbox_available():
+        _hand_over(outputs, slot_uid(slot, grader=True))
+        (folder / "out").mkdir()
+        read_only_at[GRADER_AT / "out"] = outputs
+    else:
+        # The unsandboxed development mode runs the developer's own bundle as themselves.
+        shown = str(outputs)
+    argv = [sys.executable, "-P", "-B", "-m", "grading.grader_process"]
+    argv += ["--grader", "bundle/grader.py", "--outputs", shown]
+    argv += ["--private", "bundle/private", "--run", "run.json"]
+    sandbox = run_sandboxed(
         argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=cwd,
-        env=env,
-        start_new_session=True,
+        job_dir=folder,
+        mount_at=GRADER_AT,
+        limits=Limits(
+            wall_seconds=GRADER_TIMEOUT_SECONDS,
+            memory_bytes=max(bundle.limits.memory_bytes, GRADER_MEMORY_BYTES),
+            output_bytes=GRADER_OUTPUT_BYTES,
+        ),
+        slot=slot,
+        grader=True,
+        read_only_at=read_only_at,
+        env=GRADER_ENV,
+        allow_unsandboxed=allow_unsandboxed,
     )
-
-    def kill() -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-
-    try:
-        ending = stream_until(
-            process,
-            deadline=time.monotonic() + GRADER_TIMEOUT_SECONDS,
-            output=output,
-            kill=kill,
-        )
-    finally:
-        kill()
-        process.wait()
-    grader_log = _tail(output.text("stderr"), LOG_BYTES)
-    if ending != "exited":
-        why = "ran out of time" if ending == "timeout" else "wrote too much output"
+    grader_log = _tail(sandbox.stderr, LOG_BYTES)
+    if sandbox.verdict in ("timeout", "output_limit", "memory"):
+        why = {
+            "timeout": "ran out of time",
+            "output_limit": "wrote too much output",
+            "memory": "ran out of memory",
+        }[sandbox.verdict]
         return _Graded([], "error", f"grader.py {why}.", grader_log)
     try:
-        answer = json.loads(output.text("stdout"))
+        answer = json.loads(sandbox.stdout)
     except ValueError:
         return _Graded([], "error", "grader.py's process ended without results.", grader_log)
     if not isinstance(answer, dict):
@@ -442,6 +486,27 @@ def run_grader(
     if "bad_output" in answer:
         return _Graded([], "bad_output", str(answer["bad_output"]), grader_log)
     return _Graded([], "error", str(answer.get("error", "grader.py failed.")), grader_log)
+
+
+def _is_folder(path: Path) -> bool:
+    # The job could have put a link in out/'s place; a bind would follow it on the host.
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _hand_over(outputs: Path, uid: int) -> None:
+    """Give what the job left in ``outputs`` to the grader's uid, readable by it. The job's
+    processes are gone, so nothing changes the tree meanwhile; links are never followed."""
+    for folder, folders, files in os.walk(outputs):
+        for path in [Path(folder), *(Path(folder, name) for name in folders + files)]:
+            info = path.lstat()
+            os.lchown(path, uid, uid)
+            if stat.S_ISDIR(info.st_mode):
+                path.chmod(0o700)
+            elif not stat.S_ISLNK(info.st_mode):
+                path.chmod(0o600)
 
 
 def _matched(specs: list[TestSpec], reported: list[Any], notes: list[str]) -> list[TestOutcome]:
@@ -498,53 +563,27 @@ def _tail(text: str, limit: int) -> str:
     return "[... earlier output cut]\n" + data[-limit:].decode("utf-8", errors="replace")
 
 
+def _keep(job: Path, kept: Path) -> None:
+    """Copy the job folder for inspection before its tmpfs goes; links are copied as links and
+    special files left out."""
+    try:
+        shutil.copytree(job, kept, symlinks=True, ignore=_special_files)
+    except (OSError, shutil.Error) as error:
+        log.warning("the kept job folder %s is incomplete: %s", kept, error)
+
+
+def _special_files(folder: str, names: list[str]) -> list[str]:
+    special = []
+    for name in names:
+        mode = os.lstat(os.path.join(folder, name)).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
+            special.append(name)
+    return special
+
+
 def _remove(run_dir: Path) -> None:
     # rmtree never follows links. As root it removes whatever the slot's uid left; only an
     # unsandboxed run (the developer's own code) could leave something it cannot.
     shutil.rmtree(run_dir, ignore_errors=True)
     if run_dir.exists():
         log.warning("could not delete the job folder %s", run_dir)
-
-
-def _grade_outputs(arguments: argparse.Namespace) -> int:
-    """The grader process: loads the bundle's grader.py and prints its results as JSON."""
-    results_fd = os.dup(sys.stdout.fileno())
-    # Whatever the grader prints, even from C code, goes to the log; stdout carries the results.
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    sys.path.insert(0, str(Path(arguments.grader).parent))
-    run = json.loads(Path(arguments.run).read_text(encoding="utf-8"))
-    try:
-        spec = importlib.util.spec_from_file_location("grader", arguments.grader)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        results = module.grade(Outputs(Path(arguments.outputs)), Path(arguments.private), run)
-        answer: dict[str, Any] = {"results": list(results)}
-    except BadOutput as error:
-        answer = {"bad_output": error.message}
-    except Exception as error:  # a grader's bug becomes the verdict "error"
-        traceback.print_exc()
-        answer = {"error": f"grader.py failed: {type(error).__name__}: {error}"}
-    with os.fdopen(results_fd, "w", encoding="utf-8") as results_out:
-        results_out.write(json.dumps(answer, default=_plain))
-    return 0
-
-
-def _plain(value: Any) -> Any:
-    # numpy and torch scalars: what a grader computing scores with them naturally returns.
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grading.runner")
-    commands = parser.add_subparsers(dest="command", required=True)
-    outputs = commands.add_parser("grade-outputs", help="run a bundle's grader.py on a run's out/")
-    for option in ("--grader", "--outputs", "--private", "--run"):
-        outputs.add_argument(option, required=True)
-    return _grade_outputs(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -325,6 +325,7 @@ def with_results(submissions: list[Submission], *, staff: bool) -> list[Submissi
         submission.result = {  # type: ignore[attr-defined]
             "status": latest.status,
             "verdict": latest.verdict,
+            "verdict_label": latest.get_verdict_display(),
             "bundle_version": latest.bundle.version,
             "score": latest.score if total_shown else None,
             "max_score": latest.max_score,

@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
 WEB_ENTRYPOINT = REPO / "docker" / "entrypoint-web.sh"
+WORKER_ENTRYPOINT = REPO / "docker" / "entrypoint-worker.sh"
 WEB_HEALTHCHECK = REPO / "docker" / "healthcheck-web.py"
 
 APP_SERVICES = ("web", "worker-cpu", "worker-gpu", "beat")
@@ -165,6 +166,22 @@ def test_it_migrates_before_web_starts(services: dict[str, dict[str, Any]]) -> N
 def test_it_ships_an_executable_web_entrypoint() -> None:
     assert os.access(WEB_ENTRYPOINT, os.X_OK)
     assert WEB_ENTRYPOINT.read_text().startswith("#!/bin/sh")
+
+
+def test_it_gives_workers_a_writable_cgroup_tree_of_their_own(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for name in ("worker-cpu", "worker-gpu"):
+        assert "/app/docker/entrypoint-worker.sh" in words(services[name], "entrypoint")
+    assert os.access(WORKER_ENTRYPOINT, os.X_OK)
+    # Where the remount is refused it says so and still starts the worker.
+    ran = subprocess.run(
+        ["unshare", "--mount", str(WORKER_ENTRYPOINT), "echo", "worker started"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (ran.returncode, ran.stdout) == (0, "worker started\n")
 
 
 def test_it_checks_web_health_on_healthz(services: dict[str, dict[str, Any]]) -> None:

@@ -27,6 +27,8 @@ JOB = PurePosixPath("/job")
 TMP = "/tmp"  # noqa: S108
 SHM = "/dev/shm"  # noqa: S108
 SLOT_UID_BASE = 60000
+# A bundle's grader.py runs as a uid of its own per slot too, apart from the student's code.
+GRADER_UID_BASE = 70000
 SLOTS = 5000
 HOSTNAME = "sandbox"
 
@@ -39,11 +41,12 @@ GPU_SHARED_NODES = ("/dev/nvidiactl", "/dev/nvidia-uvm")
 GPU_OPTIONAL_NODES = ("/dev/nvidia-uvm-tools",)
 
 
-def slot_uid(slot: int) -> int:
-    """The uid and gid a slot's jobs run as; no account on the host should have it."""
+def slot_uid(slot: int, *, grader: bool = False) -> int:
+    """The uid and gid a slot's jobs (or, with ``grader``, its graders) run as; no account on the
+    host should have it."""
     if not 0 <= slot < SLOTS:
         raise ValueError(f"slot must be between 0 and {SLOTS - 1}, not {slot}")
-    return SLOT_UID_BASE + slot
+    return (GRADER_UID_BASE if grader else SLOT_UID_BASE) + slot
 
 
 def etc_files(uid: int, home: PurePosixPath = JOB) -> dict[str, bytes]:
@@ -85,12 +88,16 @@ def bwrap_argv(
     uid: int,
     env: Mapping[str, str],
     read_only: Sequence[Path] = (),
+    read_only_at: Mapping[PurePosixPath, Path] | None = None,
     gpu_index: int | None = None,
     mount_at: PurePosixPath = JOB,
+    address_space: bool = True,
 ) -> list[str]:
     """The full command line: bwrap, then setpriv dropping to ``uid``, then prlimit, then
     ``command``. ``read_only`` (the Python environment, and what the caller adds) is bound
-    read-only at the same paths."""
+    read-only at the same paths; ``read_only_at`` binds each host path read-only at the path
+    inside that names it, after the job folder (so it may land inside it). ``address_space``
+    false leaves RLIMIT_AS out, where a cgroup bounds memory."""
     mounts = _Mounts()
     mounts.tmpfs(TMP, limits.tmp_bytes)
     mounts.ro_bind("/usr")
@@ -109,6 +116,8 @@ def bwrap_argv(
     for path in read_only:
         mounts.ro_bind(str(path))
     mounts.bind(str(job_dir), str(mount_at))
+    for inside, host in sorted((read_only_at or {}).items()):
+        mounts.ro_bind(str(host), str(inside))
     mounts.add("--proc", "/proc", "--dev", "/dev")
     mounts.tmpfs(SHM, limits.shm_bytes)
     if gpu_index is not None:
@@ -138,7 +147,7 @@ def bwrap_argv(
     argv += ["--chdir", str(mount_at), "--seccomp", str(fds.seccomp)]
     argv += ["--json-status-fd", str(fds.status)]
     argv += ["--", *setpriv_argv(tools.setpriv, uid)]
-    argv += ["--", tools.prlimit, *prlimit_options(limits)]
+    argv += ["--", tools.prlimit, *prlimit_options(limits, address_space=address_space)]
     argv += ["--", *command]
     return argv
 
@@ -182,10 +191,11 @@ class _Mounts:
         self.add("--perms", "1777", "--size", str(size), "--tmpfs", dest)
         self._made.add(PurePosixPath(dest))
 
-    def ro_bind(self, path: str) -> None:
-        self._parents(path)
-        self.add("--ro-bind", path, path)
-        self._bound.append(PurePosixPath(path))
+    def ro_bind(self, path: str, dest: str | None = None) -> None:
+        dest = path if dest is None else dest
+        self._parents(dest)
+        self.add("--ro-bind", path, dest)
+        self._bound.append(PurePosixPath(dest))
 
     def bind(self, source: str, dest: str) -> None:
         self._parents(dest)

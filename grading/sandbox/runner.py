@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import logging
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from grading.sandbox.bwrap import JOB, Fds, Tools, bwrap_argv, etc_files, slot_uid
+from grading.sandbox.cgroups import CgroupError, JobGroups, Usage, cgroups
 from grading.sandbox.limits import Limits, rlimits_apply
 from grading.sandbox.seccomp import SeccompUnavailable, seccomp_bpf
 from grading.sandbox.stream import CappedOutput, Ending, stream_until
@@ -49,11 +51,13 @@ class SandboxUnavailable(Exception):
 class SandboxResult:
     """What came of a run.
 
-    ``verdict`` is "ok" (exit status 0), "timeout" (wall clock or CPU limit), "output_limit" (more
-    output than the limit), "memory" (an allocation failed: the job's address space ran out) or
-    "crashed" (any other non-zero exit or signal). ``stdout`` and ``stderr`` hold at most the
-    output limit between them and end with a marker where they were cut. A command inside
-    the sandbox that exits with 128 + N is reported as killed by signal N.
+    ``verdict`` is "ok" (exit status 0), "memory" (the kernel killed a process of the job for
+    memory, or an allocation failed), "timeout" (wall clock or CPU limit), "output_limit" (more
+    output than the limit) or "crashed" (any other non-zero exit or signal). ``stdout`` and
+    ``stderr`` hold at most the output limit between them and end with a marker where they were
+    cut. A command inside the sandbox that exits with 128 + N is reported as killed by signal N.
+    ``cgroup`` says how the run was confined beyond rlimits ("v2: memory, pids", or "" where it
+    had no cgroup of its own); ``peak_memory_bytes`` is the most memory it held, where known.
     """
 
     exit_code: int | None
@@ -63,6 +67,8 @@ class SandboxResult:
     stderr: str
     wall_seconds: float
     output_truncated: bool
+    cgroup: str = ""
+    peak_memory_bytes: int | None = None
 
 
 def sandbox_available() -> bool:
@@ -76,17 +82,21 @@ def run_sandboxed(
     limits: Limits,
     slot: int = 0,
     read_only: Sequence[Path] = (),
+    read_only_at: Mapping[PurePosixPath, Path] | None = None,
     env: Mapping[str, str] | None = None,
     gpu_index: int | None = None,
     allow_unsandboxed: bool = False,
     mount_at: PurePosixPath = JOB,
+    grader: bool = False,
 ) -> SandboxResult:
     """Run ``argv`` in ``job_dir`` (seen as ``mount_at``, /job by default, inside) under
-    ``limits``, as the uid of ``slot``.
+    ``limits``, as the uid of ``slot`` (its grader uid with ``grader``: a bundle's trusted
+    grader never shares a uid with the student code it judges).
 
     Before the run, ``job_dir`` and everything in it is handed to the slot's uid, and it stays
     so: whatever the job left there is untrusted. ``read_only`` paths are visible read-only at
-    their own paths; ``env`` adds to the fixed environment of the job. Without a usable sandbox
+    their own paths, ``read_only_at`` host paths at the inside paths that name them; ``env`` adds
+    to the fixed environment of the job. Without a usable sandbox
     this raises SandboxUnavailable, unless ``allow_unsandboxed``: then the command runs with
     rlimits only, as the worker's own user, with a warning on every run. Bad arguments (nothing
     to run, no job directory, a relative read-only path, a slot out of range) raise ValueError
@@ -97,10 +107,15 @@ def run_sandboxed(
     job_dir = Path(job_dir).resolve()
     if not job_dir.is_dir():
         raise ValueError(f"job directory {job_dir} does not exist")
-    relative = [str(path) for path in read_only if not Path(path).is_absolute()]
+    binds = dict(read_only_at or {})
+    relative = [
+        str(path)
+        for path in [*read_only, *binds, *binds.values()]
+        if not PurePosixPath(path).is_absolute()
+    ]
     if relative:
         raise ValueError(f"read-only paths must be absolute: {', '.join(relative)}")
-    uid = slot_uid(slot)
+    uid = slot_uid(slot, grader=grader)
     problem = _sandbox_problem()
     if problem is None:
         return _run_in_bwrap(
@@ -109,6 +124,7 @@ def run_sandboxed(
             limits=limits,
             uid=uid,
             read_only=[*python_prefixes(), *(Path(path) for path in read_only)],
+            read_only_at=binds,
             env=job_environment(env or {}, home=str(mount_at)),
             gpu_index=gpu_index,
             mount_at=mount_at,
@@ -175,6 +191,7 @@ def _run_in_bwrap(
     limits: Limits,
     uid: int,
     read_only: Sequence[Path],
+    read_only_at: Mapping[PurePosixPath, Path],
     env: Mapping[str, str],
     gpu_index: int | None,
     mount_at: PurePosixPath,
@@ -182,6 +199,52 @@ def _run_in_bwrap(
     tools = Tools(bwrap=_found("bwrap"), setpriv=_found("setpriv"), prlimit=_found("prlimit"))
     slot_processes_end(uid, grace_seconds=0)
     _chown_tree(job_dir, uid)
+    with _job_groups(uid, limits) as groups:
+        return _run_in_groups(
+            argv,
+            groups=groups,
+            tools=tools,
+            job_dir=job_dir,
+            limits=limits,
+            uid=uid,
+            read_only=read_only,
+            read_only_at=read_only_at,
+            env=env,
+            gpu_index=gpu_index,
+            mount_at=mount_at,
+        )
+
+
+@contextlib.contextmanager
+def _job_groups(uid: int, limits: Limits) -> Iterator[JobGroups | None]:
+    """The run's cgroups; a host whose cgroups fail now runs it on rlimits alone, logged."""
+    try:
+        groups = cgroups().job(str(uid), limits)
+    except CgroupError as error:
+        log.error("%s; this run is bounded by rlimits only", error)
+        groups = None
+    try:
+        yield groups
+    finally:
+        if groups is not None:
+            groups.close()
+
+
+def _run_in_groups(
+    argv: Sequence[str],
+    *,
+    groups: JobGroups | None,
+    tools: Tools,
+    job_dir: Path,
+    limits: Limits,
+    uid: int,
+    read_only: Sequence[Path],
+    read_only_at: Mapping[PurePosixPath, Path],
+    env: Mapping[str, str],
+    gpu_index: int | None,
+    mount_at: PurePosixPath,
+) -> SandboxResult:
+    memory_bounded = groups is not None and groups.memory_limited
     status_read, status_write = os.pipe()
     try:
         with contextlib.ExitStack() as passed:
@@ -203,9 +266,13 @@ def _run_in_bwrap(
                 uid=uid,
                 env=env,
                 read_only=read_only,
+                read_only_at=read_only_at,
                 gpu_index=gpu_index,
                 mount_at=mount_at,
+                address_space=not memory_bounded,
             )
+            if groups is not None:
+                command = groups.join_command(command)
             started = time.monotonic()
             process = subprocess.Popen(
                 command,
@@ -222,10 +289,17 @@ def _run_in_bwrap(
         command_ran = _bwrap_ran_command(status_read)
     finally:
         os.close(status_read)
+    usage = groups.usage() if groups is not None else Usage(0, None)
+    if groups is not None:
+        groups.close()
     slot_processes_end(uid, grace_seconds=TEARDOWN_SECONDS)
     if not command_ran and ending == "exited":
         raise SandboxUnavailable(f"bwrap could not set up the sandbox: {output.text('stderr')}")
-    return _result(ending, output, returncode, wall, signal_exits=True)
+    result = _result(ending, output, returncode, wall, signal_exits=True, usage=usage)
+    if groups is None:
+        return result
+    confinement = f"v{groups.version}: {', '.join(groups.controllers)}"
+    return dataclasses.replace(result, cgroup=confinement)
 
 
 def _run_unsandboxed(
@@ -245,7 +319,7 @@ def _run_unsandboxed(
     )
     ending, output, returncode = _follow(process, limits=limits, started=started)
     wall = time.monotonic() - started
-    return _result(ending, output, returncode, wall, signal_exits=False)
+    return _result(ending, output, returncode, wall, signal_exits=False, usage=Usage(0, None))
 
 
 def _follow(
@@ -287,25 +361,35 @@ def _result(
     wall: float,
     *,
     signal_exits: bool,
+    usage: Usage,
 ) -> SandboxResult:
     exit_code, killed_by = _exit_of(returncode, signal_exits=signal_exits)
     return SandboxResult(
         exit_code=exit_code,
         signal=killed_by,
-        verdict=_verdict(ending, output, exit_code, killed_by),
+        verdict=_verdict(ending, output, exit_code, killed_by, oom_kills=usage.oom_kills),
         stdout=output.text("stdout"),
         stderr=output.text("stderr"),
         wall_seconds=wall,
         output_truncated=output.overflowed,
+        peak_memory_bytes=usage.peak_memory_bytes,
     )
 
 
 def _verdict(
-    ending: Ending, output: CappedOutput, exit_code: int | None, killed_by: int | None
+    ending: Ending,
+    output: CappedOutput,
+    exit_code: int | None,
+    killed_by: int | None,
+    *,
+    oom_kills: int,
 ) -> str:
-    """The run's verdict. Memory is recognised by the errors allocators report when the address
-    space runs out; a job killed outright (the OOM killer's SIGKILL) cannot be told apart from
-    one that killed itself, as bwrap's reaper keeps the job's resource use from the worker."""
+    """The run's verdict. Memory comes first: a job whose process the kernel killed for memory
+    (counted by its cgroup) and that did not succeed anyway ran out of memory, even if what was
+    left of it then hung until the deadline. Without a cgroup, memory is recognised only by the
+    errors allocators report when the address space runs out."""
+    if oom_kills and exit_code != 0:
+        return "memory"
     if ending == "timeout" or killed_by == signal.SIGXCPU:
         return "timeout"
     if ending == "output_limit" or output.overflowed:

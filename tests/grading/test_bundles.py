@@ -120,6 +120,10 @@ def test_it_refuses_an_unknown_key(tmp_path, before, after, message):
         ("wall_seconds = 30", 'wall_seconds = "30"', "[limits] wall_seconds must be an integer"),
         ("wall_seconds = 30", "wall_seconds = 30.5", "[limits] wall_seconds must be an integer"),
         ("wall_seconds = 30", "gpu = 1", "[limits] gpu must be true or false, not 1"),
+        ("wall_seconds = 30", "job_mb = 8", "[limits] job_mb must be an integer from 16 to"),
+        ("wall_seconds = 30", "cpus = 0", "[limits] cpus must be a number from 0.1 to 256, not 0"),
+        ("wall_seconds = 30", 'cpus = "2"', "[limits] cpus must be a number from 0.1 to 256"),
+        ("wall_seconds = 30", "cpus = true", "[limits] cpus must be a number from 0.1 to 256"),
         ("points = 1", 'points = "1"', "[[tests]] #1 ('one') points must be a number"),
         ("points = 1", "points = true", "[[tests]] #1 ('one') points must be a number"),
         ("[limits]\nwall_seconds = 30\n", "", "[limits] must be a table"),
@@ -136,6 +140,14 @@ def test_it_refuses_a_wrong_type(tmp_path, before, after, message):
 def test_it_refuses_a_wall_limit_out_of_range(tmp_path, value):
     folder = make_bundle(tmp_path / "b", VALID.replace("30", str(value)))
     assert "wall_seconds must be an integer from 1 to 3600" in refusal(folder)
+
+
+def test_it_reads_the_job_folder_size_and_the_cpu_share(tmp_path):
+    folder = make_bundle(
+        tmp_path / "b", VALID.replace("wall_seconds = 30", "job_mb = 64\ncpus = 1.5")
+    )
+    with load_bundle(folder) as bundle:
+        assert (bundle.limits.job_bytes, bundle.limits.cpus) == (64 * 1024 * 1024, 1.5)
 
 
 def test_it_refuses_points_that_are_not_positive(tmp_path):
@@ -199,8 +211,9 @@ def test_it_refuses_a_zipped_file_outside_the_bundle(tmp_path):
     assert "bundle.zip: The entry '../grader.py' contains '..'" in refusal(archive)
 
 
-def test_it_recognises_a_gradescope_bundle():
-    bundle = load_bundle(EXAMPLES / "gradescope-hello" / "bundle")
+@pytest.mark.parametrize("example", ["gradescope-hello", "gradescope-fib"])
+def test_it_recognises_a_gradescope_bundle(example):
+    bundle = load_bundle(EXAMPLES / example / "bundle")
     assert (bundle.kind, bundle.files, bundle.tests) == ("gradescope", (), [])
 
 
@@ -221,6 +234,8 @@ def test_it_describes_its_manifest_for_storage():
         "memory_mb": 1024,
         "processes": 16,
         "output_kb": 256,
+        "job_mb": 1024,
+        "cpus": None,
         "gpu": False,
     }
 

@@ -27,6 +27,8 @@ CASES = {
     "infinite_loop": {"timeout"},
     "fork_bomb": {"timeout", "crashed"},
     "memory_bomb": {"memory"},
+    "loader_memory_bomb": {"memory"},
+    "fill_job_folder": {"crashed"},
     "output_flood": {"output_limit"},
     "sleeper": {"timeout"},
     "kill_parent": {"crashed"},
@@ -46,7 +48,8 @@ def bundle(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     manifest = folder / "autograder.toml"
     manifest.write_text(
         manifest.read_text().replace(
-            "wall_seconds = 30", "wall_seconds = 5\nmemory_mb = 512\nprocesses = 32\noutput_kb = 64"
+            "wall_seconds = 30",
+            "wall_seconds = 5\nmemory_mb = 512\nprocesses = 32\noutput_kb = 64\njob_mb = 64",
         )
     )
     with load_bundle(folder) as loaded:
@@ -82,3 +85,21 @@ def test_it_grades_hostile_code_with_the_trusted_grader_only(
     shown = result.logs + "".join(test.output for test in result.tests)
     assert [secret for secret in SECRETS if secret in shown] == []
     assert processes_of(slot_uid(slot)) == []
+    assert processes_of(slot_uid(slot, grader=True)) == []
+    assert list((tmp_path / "work").iterdir()) == []
+    assert str(tmp_path) not in Path("/proc/self/mounts").read_text()
+
+
+def test_a_job_that_fills_its_folder_stops_at_the_folders_size(bundle, tmp_path):
+    need_sandbox()
+    handin = tmp_path / "answer.py"
+    shutil.copyfile(HOSTILE / "fill_job_folder.py", handin)
+    slot = xdist_slot(SLOT_BASE, len(CASES), per_worker=20)
+    result = grade(bundle, handin, work_root=tmp_path / "work", slot=slot, keep=True)
+    assert result.verdict == "crashed"
+    assert "No space left on device" in result.logs
+    assert result.kept_at is not None
+    kept = result.kept_at / "job"
+    written = sum(path.stat().st_size for path in kept.glob("checkpoint-*.bin"))
+    # 64 MiB, less what the hand-in, the driver and the bundle's files took first.
+    assert 56 * 2**20 <= written <= 64 * 2**20
