@@ -4,8 +4,8 @@ The job folder (bound at /job in the sandbox, the run's only writable place, a t
 bundle's ``job_mb``) holds the student's files, the bundle's ``public/`` files, ``driver.py`` and
 an empty ``out/``. After the run, the bundle's ``grader.py`` runs in a sandbox of its own
 (``grading.grader_process``), as the slot's grader uid, never the student's: it is trusted to
-give points, not with the machine. It sees a copy of the bundle without ``public/`` (so its
-``private/`` files and helper modules), ``out/`` read-only, handed to its uid once the student's
+give points, not with the machine. It sees the bundle (a copy, but ``public/`` read-only: its
+``private/`` files, helper modules and the data it shares with the driver), ``out/`` read-only, handed to its uid once the student's
 processes are gone, and nothing else of the host: no network, no database, no other job. It reads
 ``out/`` through ``Outputs`` and hands its per-test results back as JSON on stdout. Nothing the
 sandbox wrote is ever opened by path by the worker. A Gradescope-style bundle runs in the job's
@@ -424,9 +424,10 @@ def run_grader(
 ) -> _Graded:
     """Runs the bundle's ``grader.py`` in a sandbox of its own, as the slot's grader uid.
 
-    ``folder`` (new) becomes the grader's: a copy of the bundle without ``public/``, the
-    modules of ``grading`` its process needs, and ``run.json``. ``outputs``, the run's ``out/``,
-    is handed to the grader's uid (the job's processes are gone by now) and shown read-only.
+    ``folder`` (new) becomes the grader's: a copy of the bundle but its ``public/`` files
+    (datasets, often large: shown read-only where the sandbox runs), the modules of ``grading``
+    its process needs, and ``run.json``. ``outputs``, the run's ``out/``, is handed to the
+    grader's uid (the job's processes are gone by now) and shown read-only.
     """
     folder.mkdir()
     copy_tree(bundle.root, folder / "bundle", fail=_bundle_changed, leave_out=["public"])
@@ -437,6 +438,13 @@ def run_grader(
         shutil.copyfile(Path(grader_process.__file__).parent / name, package / name)
     (folder / "run.json").write_text(json.dumps(run), encoding="utf-8")
     read_only_at: dict[PurePosixPath, Path] = {}
+    public = bundle.root / "public"
+    if public.is_dir():
+        if sandbox_available():
+            (folder / "bundle" / "public").mkdir()
+            read_only_at[GRADER_AT / "bundle" / "public"] = public
+        else:
+            (folder / "bundle" / "public").symlink_to(public)
     shown = "out"
     if not _is_folder(outputs):
         # The job put something else in out/'s place: the grader finds a link to nowhere there,
