@@ -5,11 +5,12 @@ bundle's ``job_mb``) holds the student's files, the bundle's ``public/`` files, 
 an empty ``out/``. After the run, the bundle's ``grader.py`` runs in a sandbox of its own
 (``grading.grader_process``), as the slot's grader uid, never the student's: it is trusted to
 give points, not with the machine. It sees the bundle (a copy, but ``public/`` read-only: its
-``private/`` files, helper modules and the data it shares with the driver), ``out/`` read-only, handed to its uid once the student's
-processes are gone, and nothing else of the host: no network, no database, no other job. It reads
-``out/`` through ``Outputs`` and hands its per-test results back as JSON on stdout. Nothing the
-sandbox wrote is ever opened by path by the worker. A Gradescope-style bundle runs in the job's
-sandbox (``grading.gradescope``), and its self-reported results are marked as such.
+``private/`` files, helper modules and the data it shares with the driver), ``out/`` read-only,
+handed to its uid once the student's processes are gone, and nothing else of the host: no
+network, no database, no other job. It reads ``out/`` through ``Outputs`` and hands its
+per-test results back as JSON on stdout. Nothing the sandbox wrote is ever opened by path by
+the worker. A Gradescope-style bundle runs in the job's sandbox (``grading.gradescope``), and
+its self-reported results are marked as such.
 """
 
 from __future__ import annotations

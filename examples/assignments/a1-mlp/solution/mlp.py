@@ -3,7 +3,8 @@
 The reference solution.
 
 Conventions used throughout (the autograder relies on them):
-- A batch is an array of shape (N, features); labels are integers of shape (N,).
+- A batch is an array of shape (N, features); labels are integers of shape (N,). Any N must
+  work, N = 1 included.
 - Every layer has forward(x) and backward(grad_out). forward remembers what backward needs;
   backward receives dL/d(output) and returns dL/d(input), where L is whatever scalar the
   caller is differentiating.
@@ -71,7 +72,8 @@ class ReLU:
 
 
 class Sigmoid:
-    """1 / (1 + exp(-x)), elementwise. Must not overflow for large |x|."""
+    """1 / (1 + exp(-x)), elementwise. Must not overflow for large |x|: forward and backward
+    stay finite and exact for inputs such as 1000 or -1000."""
 
     def forward(self, x):
         # exp(-|x|) never overflows; the two branches are the same function rewritten.
@@ -90,7 +92,7 @@ class Sigmoid:
 
 
 class Tanh:
-    """tanh(x), elementwise."""
+    """tanh(x), elementwise. Must not overflow for large |x| either (same inputs as Sigmoid)."""
 
     def forward(self, x):
         self.out = np.tanh(x)
@@ -192,9 +194,10 @@ class SGD:
 def train(model, x, y, epochs, batch_size, lr, momentum, seed=0):
     """Trains ``model`` (an MLP) on (x, y) with softmax_cross_entropy and SGD with momentum.
 
-    Each epoch visits the examples in a new random order (draw it from
-    np.random.default_rng(seed), created once) in mini-batches of ``batch_size`` (the last one may
-    be smaller). Returns a list with one float per epoch: the mean training loss over that
+    Use one SGD for the whole run (its velocities carry over from epoch to epoch), one step per
+    batch. Each epoch visits every example exactly once, in a new random order (draw it from
+    np.random.default_rng(seed), created once), in mini-batches of ``batch_size`` (the last one
+    may be smaller). Returns a list with one float per epoch: the mean training loss over that
     epoch's batches (weighted by batch size). The autograder shows it as your training curve.
     """
     rng = np.random.default_rng(seed)

@@ -3,10 +3,12 @@
     python check.py                # every check
     python check.py relu training  # only some
 
-Each layer's backward pass is compared with central finite differences of its forward pass,
-softmax_cross_entropy with its definition and with finite differences, SGD with the update rule
-of the README, and train() trains the graded digits network on a split of scikit-learn's digits
-(needs scikit-learn; not the autograder's held-out set). The autograder checks the same things
+Linear's initialisation is checked on a large layer, each layer's backward pass is compared
+with central finite differences of its forward pass, Sigmoid and Tanh are tried on huge inputs,
+softmax_cross_entropy is compared with its definition and with finite differences, SGD with the
+update rule of the README, train()'s losses at lr=0 with the loss of the whole set, and train()
+trains the graded digits network on a split of scikit-learn's digits (needs scikit-learn; not
+the autograder's held-out set). The autograder checks the same things
 on other inputs, against PyTorch autograd. Needs only NumPy (and scikit-learn for "training").
 """
 
@@ -43,6 +45,13 @@ def expect_close(what, got, expected, tolerance=TOLERANCE):
 
 
 def check_linear(rng):
+    big = mlp.Linear(300, 200, np.random.default_rng(1))
+    if big.W.shape != (300, 200) or np.any(big.b != 0):
+        raise AssertionError("Linear(300, 200, rng): W must be (300, 200) and b zeros")
+    if abs(big.W.std() / np.sqrt(2 / 300) - 1) > 0.03:
+        raise AssertionError(f"W's standard deviation is {big.W.std():.4f}, not sqrt(2 / 300)")
+    if not np.array_equal(mlp.Linear(300, 200, np.random.default_rng(1)).W, big.W):
+        raise AssertionError("two generators seeded alike gave different W: draw W from rng")
     layer = mlp.Linear(5, 4, rng)
     if layer.W.shape != (5, 4) or layer.b.shape != (4,):
         raise AssertionError(f"W, b have shapes {layer.W.shape}, {layer.b.shape}")
@@ -73,14 +82,22 @@ def check_relu(rng):
     check_activation("ReLU", lambda x: np.maximum(x, 0.0), rng)
 
 
+def check_huge_inputs(name, expected):
+    layer = getattr(mlp, name)()
+    huge = np.array([[-1000.0, -750.0, 750.0, 1000.0]])
+    expect_close(f"{name} of -1000, -750, 750, 1000", layer.forward(huge), expected)
+    grad = layer.backward(np.ones_like(huge))
+    expect_close(f"{name}'s gradient at -1000, -750, 750, 1000", grad, np.zeros_like(huge))
+
+
 def check_sigmoid(rng):
     check_activation("Sigmoid", lambda x: 1.0 / (1.0 + np.exp(-x)), rng)
-    big = mlp.Sigmoid().forward(np.array([[-1000.0, 1000.0]]))
-    expect_close("sigmoid of -1000 and 1000", big, np.array([[0.0, 1.0]]))
+    check_huge_inputs("Sigmoid", np.array([[0.0, 0.0, 1.0, 1.0]]))
 
 
 def check_tanh(rng):
     check_activation("Tanh", np.tanh, rng)
+    check_huge_inputs("Tanh", np.array([[-1.0, -1.0, 1.0, 1.0]]))
 
 
 def check_softmax_cross_entropy(rng):
@@ -134,6 +151,15 @@ def check_sgd_momentum(rng):
                 expect_close(f"lr={lr}, momentum={momentum}, step {step}, param {i}", got, want)
 
 
+def check_train_loop(rng):
+    """At lr=0 nothing changes, so each epoch's mean loss is the loss of all the examples."""
+    x, y = rng.normal(size=(37, 7)), rng.integers(0, 5, size=37)
+    model = mlp.MLP([7, 5], seed=0)
+    expected = mlp.softmax_cross_entropy(model.forward(x), y)[0]
+    losses = mlp.train(model, x, y, epochs=3, batch_size=8, lr=0.0, momentum=0.9, seed=0)
+    expect_close("losses at lr=0 (each the mean loss of the 37 examples)", losses, [expected] * 3)
+
+
 def check_training(rng):
     from sklearn.datasets import load_digits
 
@@ -163,6 +189,7 @@ CHECKS = {
     "softmax_stability": check_softmax_stability,
     "mlp_backward": check_mlp_backward,
     "sgd_momentum": check_sgd_momentum,
+    "train_loop": check_train_loop,
     "training": check_training,
 }
 

@@ -1,5 +1,6 @@
-"""Runs outside the sandbox: scores what driver.py wrote against the reference and the held-out
-labels in private/. Outputs are read only through ``outputs``, whose loaders cannot run code.
+"""Runs after the driver, in a sandbox of its own: scores what driver.py wrote against the
+reference and the held-out labels in private/. Outputs are read only through ``outputs``, whose
+loaders cannot run code.
 """
 
 import json
