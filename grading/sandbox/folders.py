@@ -35,12 +35,15 @@ _warned = False
 
 @contextmanager
 def claimed(folder: Path) -> Iterator[None]:
-    """Hold ``folder`` as a live run's for the block (and no longer than this process lives)."""
-    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    """Hold ``folder`` as a live run's for the block (and no longer than this process lives).
+    A run that ends takes its lock file away, so a folder kept for inspection is never swept."""
+    lock = folder / LOCK_NAME
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
+        lock.unlink(missing_ok=True)
         os.close(fd)
 
 

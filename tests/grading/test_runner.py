@@ -190,6 +190,27 @@ def test_it_keeps_the_job_folder_when_asked(linear, work_root, monkeypatch):
     monkeypatch.setenv("COURSESITE_KEEP_JOBS", "1")
     result = grade(linear, LINEAR / "solution", work_root=work_root, slot=sandbox_slot())
     assert result.kept_at is not None and (result.kept_at / "job" / "out" / "shapes.json").is_file()
+    # The next run in the same place keeps it too: only folders of runs that died are swept.
+    monkeypatch.delenv("COURSESITE_KEEP_JOBS")
+    grade(linear, LINEAR / "solution", work_root=work_root, slot=sandbox_slot())
+    assert list(work_root.iterdir()) == [result.kept_at]
+
+
+def test_it_removes_what_a_run_that_died_left_behind(linear, work_root):
+    # A worker killed in the middle of a run: its folder, still claimed by a lock nobody holds,
+    # and the tmpfs mounted on its job folder.
+    import subprocess
+
+    from grading.sandbox.folders import LOCK_NAME
+
+    left = work_root / "job-left-by-a-dead-worker"
+    (left / "job").mkdir(parents=True)
+    (left / LOCK_NAME).touch()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "test", str(left / "job")], check=True)
+    (left / "job" / "checkpoint.bin").write_bytes(b"0" * 1000)
+    grade(linear, LINEAR / "solution", work_root=work_root, slot=sandbox_slot())
+    assert list(work_root.iterdir()) == []
+    assert str(left) not in Path("/proc/self/mounts").read_text()
 
 
 def test_it_gives_an_unreported_test_nothing(tmp_path):
