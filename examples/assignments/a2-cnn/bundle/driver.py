@@ -5,9 +5,10 @@ module that does not even import, costs only what needs it. Nothing here judges 
 grader.py does, outside, against references it computes itself and labels only it can read.
 
 out/ gets, per layer test, <test>.json (one {"ok": ...} per case) and one .npy per case and
-array; for the CNN, cnn_model.json, cnn_training.json (the losses train() returned),
-cnn_heldout_pred.npy (the driver's own predictions of the held-out digits), filters.png (the
-first layer's filters, drawn here), and device.json.
+array; for the CNN, cnn_model.json (what the model is, as the digits go through it),
+cnn_training.json (the losses train() returned), cnn_heldout_pred.npy (the driver's own
+predictions of the held-out digits), filters.png (the first convolution's filters, drawn here),
+and device.json.
 """
 
 import importlib
@@ -27,13 +28,16 @@ os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 import numpy as np
 
-sys.path.insert(0, "public")
+sys.path.insert(0, str(Path(__file__).resolve().parent / "public"))
 import layer_cases
 
 OUT = Path("out")
 HANDIN_FILES = ("layers.py", "cnn.py")
 TRAIN_SECONDS = 60
 MAX_FILTERS = 64
+MAX_LOSSES = 1000
+# The model is described on real digits, a batch of 5 and a batch of one.
+DESCRIBE_BATCHES = (5, 1)
 FILTERS_INCHES, FILTERS_DPI = 4, 80  # filters.png is 320 x 320 pixels
 # layers.py is NumPy work: while it runs, these cannot be imported. cnn.py gets PyTorch but not
 # scikit-learn, whose copy of the digits holds the held-out labels.
@@ -51,12 +55,17 @@ def write_json(name, value):
     (OUT / name).write_text(json.dumps(value))
 
 
+class ChangedInput(Exception):
+    """A layer function wrote into an array it was given (the README forbids it)."""
+
+
 def failure():
-    """The exception being handled, as the student needs it: the frames of their own files."""
+    """The exception being handled, as the student needs it: the frames of their own files, or
+    the message alone when the driver raised it (a check of its own, not the student's crash)."""
     error_type, error, trace = sys.exc_info()
     frames = traceback.extract_tb(trace)
     own = [frame for frame in frames if Path(frame.filename).name in HANDIN_FILES]
-    shown = traceback.format_list(own or frames[-1:])
+    shown = traceback.format_list(own)
     return {
         "ok": False,
         "error": "".join(shown + traceback.format_exception_only(error_type, error)),
@@ -104,31 +113,60 @@ def run_cases(test, cases, work):
     write_json(f"{test}.json", {"cases": results})
 
 
+def check_unchanged(function, given, fresh):
+    """Raises ChangedInput if an array of ``given`` no longer equals its copy in ``fresh``."""
+    for name, array in given.items():
+        if not np.array_equal(array, fresh[name]):
+            raise ChangedInput(
+                f"{function} changed its input {name} (given to it, or kept in the cache) in "
+                "place: the layer functions must leave their inputs as they are."
+            )
+
+
+def conv_case(case):
+    return dict(zip(("x", "w", "b", "dout"), layer_cases.conv_inputs(case), strict=True))
+
+
+def pool_case(case):
+    return dict(zip(("x", "dout"), layer_cases.pool_inputs(case), strict=True))
+
+
 def conv_forward(layers, name, case):
-    x, w, b, _ = layer_cases.conv_inputs(case)
-    out, _ = layers.conv2d_forward(x, w, b, stride=case["stride"], padding=case["padding"])
+    given = conv_case(case)
+    x, w, b = given["x"], given["w"], given["b"]
+    out, _ = layers.conv2d_forward(x, w, b, **layer_cases.conv_arguments(case))
+    check_unchanged("conv2d_forward", given, conv_case(case))
     save(name, out)
 
 
 def conv_backward(layers, name, case):
-    x, w, b, dout = layer_cases.conv_inputs(case)
-    _, cache = layers.conv2d_forward(x, w, b, stride=case["stride"], padding=case["padding"])
-    dx, dw, db = layers.conv2d_backward(dout, cache)
+    given = conv_case(case)
+    x, w, b = given["x"], given["w"], given["b"]
+    _, cache = layers.conv2d_forward(x, w, b, **layer_cases.conv_arguments(case))
+    dx, dw, db = layers.conv2d_backward(given["dout"], cache)
+    check_unchanged("conv2d_backward", given, conv_case(case))
     save(f"{name}_dx", dx)
     save(f"{name}_dw", dw)
     save(f"{name}_db", db)
 
 
 def pool_forward(layers, name, case):
-    x, _ = layer_cases.pool_inputs(case)
-    out, _ = layers.maxpool2d_forward(x, case["kernel_size"], stride=case["stride"])
+    given = pool_case(case)
+    out, _ = layers.maxpool2d_forward(
+        given["x"], case["kernel_size"], **layer_cases.pool_arguments(case)
+    )
+    check_unchanged("maxpool2d_forward", given, pool_case(case))
     save(name, out)
 
 
 def pool_backward(layers, name, case):
-    x, dout = layer_cases.pool_inputs(case)
-    _, cache = layers.maxpool2d_forward(x, case["kernel_size"], stride=case["stride"])
-    save(f"{name}_dx", layers.maxpool2d_backward(dout, cache))
+    given = pool_case(case)
+    _, cache = layers.maxpool2d_forward(
+        given["x"], case["kernel_size"], **layer_cases.pool_arguments(case)
+    )
+    dx = layers.maxpool2d_backward(given["dout"], cache)
+    check_unchanged("maxpool2d_backward", given, pool_case(case))
+    save(f"{name}_dx", dx)
 
 
 def edge_case(layers, name, case):
@@ -159,10 +197,49 @@ def seed_everything(seed):
     torch.manual_seed(seed)
 
 
-def first_conv(model):
-    from torch import nn
+def first_convolution(model, images):
+    """The first 2-D convolution ``images`` go through in ``model``, and the model's scores.
 
-    return next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
+    Returns ``(scores, found)``; ``found`` is None when the images meet no convolution, else
+    ``(facts, weights)``: its input channels, filters, kernel size and the name of the parameter
+    holding its weights (None if they are computed), and those weights as a NumPy array.
+    It watches every conv2d PyTorch computes while ``images`` run through the model, so an
+    nn.Conv2d layer and F.conv2d in a module of the student's own are seen alike, in the order
+    the data meets them, wherever __init__ declared them. Call it under torch.no_grad().
+    """
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    class FirstConv2d(TorchFunctionMode):
+        seen = None
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if func is torch.conv2d and self.seen is None:
+                call = dict(zip(("input", "weight"), args, strict=False)) | kwargs
+                self.seen = (call["input"].shape[1], call["weight"])
+            return func(*args, **kwargs)
+
+    with FirstConv2d() as trace:
+        scores = model(images)
+    if trace.seen is None:
+        return scores, None
+    in_channels, weight = trace.seen
+    names = {id(parameter): name for name, parameter in model.named_parameters()}
+    facts = {
+        "in_channels": int(in_channels),
+        "out_channels": int(weight.shape[0]),
+        "kernel_size": [int(size) for size in weight.shape[2:]],
+        "parameter": names.get(id(weight)),
+    }
+    return scores, (facts, weight.detach().cpu().numpy())
+
+
+def digits(count, device):
+    """The first ``count`` training digits: a real batch to run the model on."""
+    import torch
+
+    return torch.from_numpy(np.load("public/train_images.npy")[:count]).to(device)
 
 
 def describe_model(model, device):
@@ -172,29 +249,28 @@ def describe_model(model, device):
     if not isinstance(model, nn.Module):
         raise TypeError(f"build_model() must return a torch.nn.Module, not {type(model).__name__}.")
     model.to(device)
-    facts = {"parameters": sum(p.numel() for p in model.parameters())}
-    conv = first_conv(model)
-    if conv is not None:
-        facts["first_conv"] = {
-            "in_channels": conv.in_channels,
-            "out_channels": conv.out_channels,
-            "kernel_size": list(conv.kernel_size),
-        }
+    facts = {"parameters": sum(p.numel() for p in model.parameters()), "output_shapes": {}}
     model.eval()
     with torch.no_grad():
-        facts["output_shape"] = list(model(torch.zeros(5, 1, 8, 8, device=device)).shape)
+        for count in DESCRIBE_BATCHES:
+            scores, found = first_convolution(model, digits(count, device))
+            if not isinstance(scores, torch.Tensor):
+                raise TypeError(f"the model returned a {type(scores).__name__}, not a tensor.")
+            facts["output_shapes"][str(count)] = list(scores.shape)
+            if count == DESCRIBE_BATCHES[0] and found is not None:
+                facts["first_conv"] = found[0]
     model.train()
     return facts
 
 
-def draw_filters(model):
-    """Draws the first convolution's filters (input channel 0) in a grid, into out/filters.png."""
+def draw_filters(weights):
+    """Draws the filters ``weights`` (F, C, KH, KW), input channel 0, in a grid: out/filters.png."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    weights = first_conv(model).weight.detach().cpu().numpy()[:MAX_FILTERS, 0]
+    weights = weights[:MAX_FILTERS, 0]
     columns = math.ceil(math.sqrt(len(weights)))
     rows = math.ceil(len(weights) / columns)
     figure, axes = plt.subplots(
@@ -209,6 +285,18 @@ def draw_filters(model):
     plt.close(figure)
 
 
+def draw_trained_filters(model, device):
+    """Draws the filters of the first convolution the digits go through, after training."""
+    import torch
+
+    model.eval()
+    with torch.no_grad(), Blocked(*CNN_BLOCKED):
+        _, found = first_convolution(model, digits(DESCRIBE_BATCHES[0], device))
+    if found is None:
+        raise ValueError("after training, the digits go through no convolution.")
+    draw_filters(found[1])
+
+
 def out_of_time(signum, frame):
     raise TimeoutError(f"train() did not finish within {TRAIN_SECONDS} s.")
 
@@ -217,6 +305,8 @@ def cnn_tests():
     import torch
 
     torch.set_num_threads(1)
+    # This also imports PyTorch's compiler (torch._dynamo), as building any optimizer would;
+    # here, before cnn.py runs, since the compiler looks for scikit-learn, which CNN_BLOCKED hides.
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.backends.cudnn.benchmark = False
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -243,11 +333,19 @@ def cnn_tests():
 
     if model_facts.get("ok") and model_facts.get("first_conv"):
         try:
-            draw_filters(model)
+            draw_trained_filters(model, device)
             model_facts["filters_png"] = "filters.png"
         except (Exception, SystemExit):
             model_facts["filters_error"] = failure()["error"]
     write_json("cnn_model.json", model_facts)
+
+
+def epoch_losses(returned):
+    """What train() returned as a list of floats, or None if it is not a sequence of numbers."""
+    try:
+        return [float(loss) for loss in list(returned)[:MAX_LOSSES]]
+    except Exception:
+        return None
 
 
 def train_and_predict(cnn, model, device):
@@ -261,14 +359,12 @@ def train_and_predict(cnn, model, device):
     signal.signal(signal.SIGALRM, out_of_time)
     signal.alarm(TRAIN_SECONDS)
     try:
-        losses = cnn.train(model, x, y, device)
+        returned = cnn.train(model, x, y, device)
     finally:
         signal.alarm(0)
     seconds = time.monotonic() - started
-    try:
-        losses = [float(loss) for loss in list(losses)[:1000]]
-    except (TypeError, ValueError):
-        losses = None  # the grader says so; the model is scored all the same
+    # The grader checks the losses (cnn_model); the model is scored all the same.
+    losses = epoch_losses(returned)
     # The predictions are the driver's own: only the trained model comes from the student.
     model.eval()
     with torch.no_grad():
@@ -278,8 +374,19 @@ def train_and_predict(cnn, model, device):
         shape = tuple(scores.shape)
         raise ValueError(f"the model gave scores of shape {shape} for {expected[0]} digits.")
     save("cnn_heldout_pred", scores.argmax(dim=1).cpu().numpy().astype(np.int64))
-    return {"ok": True, "losses": losses, "seconds": round(seconds, 2), "device": device}
+    return {
+        "ok": True,
+        "losses": losses,
+        "returned": type(returned).__name__,
+        "seconds": round(seconds, 2),
+        "device": device,
+    }
 
 
-layer_tests()
-cnn_tests()
+def main():
+    layer_tests()
+    cnn_tests()
+
+
+if __name__ == "__main__":
+    main()

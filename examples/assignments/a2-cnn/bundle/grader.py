@@ -1,30 +1,36 @@
-"""Runs outside the sandbox: scores what driver.py wrote. Outputs are read only through
-``outputs``, whose loaders cannot run code; nothing the run claims about itself is believed.
+"""Runs after the driver, in a sandbox of its own: scores what driver.py wrote. Outputs are read
+only through ``outputs``, whose loaders cannot run code; nothing the run claims about itself is
+believed.
 
-The layer tests compare the student's arrays with references computed here, with PyTorch
-(torch.nn.functional.conv2d and max_pool2d, autograd for the gradients), on inputs rebuilt here
-from the bundle's own copy of public/layer_cases.py. The CNN tests score the driver's
-predictions of the held-out digits against labels that exist only in private/.
+The layer tests compare the student's arrays with private/layer_references.npz: what PyTorch
+(torch.nn.functional.conv2d and max_pool2d, autograd for the gradients) computes in float64 on
+the inputs of public/layer_cases.py (the driver's own cases), written by make_data.py. The CNN
+tests score the driver's predictions of the held-out
+digits against labels that exist only in private/.
 """
 
-import importlib.util
+import math
 import struct
+import sys
 import zlib
 from pathlib import Path
 
 import numpy as np
-import torch
-import torch.nn.functional as F
+
+# The cases the driver ran: the bundle's public/ is the grader's too (read-only).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "public"))
+import layer_cases
 
 from grading.outputs import BadOutput
 
-BUNDLE = Path(__file__).resolve().parent
 NEEDED_ACCURACY = 0.90  # cnn_heldout_accuracy, shown at once but only as passed/failed
 NEEDED_ACCURACY_HIGH = 0.95  # cnn_heldout_accuracy_high, with the accuracy, after the due date
 RELATIVE_TOLERANCE = 1e-5  # of the largest reference value (at least 1): float32 work passes
 FILTERS_PNG_SIZE = (320, 320)
 MAX_FILTERS = 64
 MAX_PARAMETERS = 100_000
+# cnn_model runs the model on batches of these sizes (real digits): the scores must be (N, 10).
+BATCHES = ("5", "1")
 ERROR_CHARS = 1500
 
 
@@ -36,21 +42,10 @@ class Failed(Exception):
     """A check the submission did not pass; the message is what the student reads."""
 
 
-def load_cases():
-    spec = importlib.util.spec_from_file_location("layer_cases", BUNDLE / "public/layer_cases.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-CASES = load_cases()
-
-
 def grade(outputs, private, run):
     points = run["points"]
-    results = []
-    for name in LAYER_TESTS:
-        results.append(layer_test(name, points[name], outputs))
+    with np.load(private / "layer_references.npz", allow_pickle=False) as references:
+        results = [layer_test(name, points[name], outputs, references) for name in LAYER_TESTS]
     for name, check in CNN_TESTS.items():
         try:
             score, message = check(outputs, private, points[name])
@@ -64,25 +59,6 @@ def grade(outputs, private, run):
 
 
 # --- the layers ----------------------------------------------------------------------------
-
-
-def conv_reference(case):
-    x, w, b, dout = CASES.conv_inputs(case)
-    x, w, b = (torch.tensor(value, requires_grad=True) for value in (x, w, b))
-    out = F.conv2d(x, w, b, stride=CASES.pair(case["stride"]), padding=CASES.pair(case["padding"]))
-    out.backward(torch.from_numpy(dout))
-    arrays = (out.detach(), x.grad, w.grad, b.grad)
-    return dict(zip(("out", "dx", "dw", "db"), (array.numpy() for array in arrays), strict=True))
-
-
-def pool_reference(case):
-    x, dout = CASES.pool_inputs(case)
-    x = torch.tensor(x, requires_grad=True)
-    kernel = CASES.pair(case["kernel_size"])
-    stride = CASES.pair(case["stride"]) if case["stride"] is not None else kernel
-    out = F.max_pool2d(x, kernel, stride)
-    out.backward(torch.from_numpy(dout))
-    return {"out": out.detach().numpy(), "dx": x.grad.numpy()}
 
 
 CONV_OUT = ("out", "conv2d_forward's out")
@@ -112,22 +88,21 @@ EDGE_CONV_PARTS = [
 EDGE_POOL_PARTS = [[("_out", *POOL_OUT)], [("_dx", *POOL_DX)]]
 
 
-def layer_items(name):
+def layer_items(name, references):
     """A layer test's checks: (the driver's report, case index, case, [(file, reference, what)])."""
     if name == "layers_edge_cases":
         source = name
-        cases = CASES.EDGE_CONV_CASES + CASES.EDGE_POOL_CASES
+        cases = layer_cases.EDGE_CONV_CASES + layer_cases.EDGE_POOL_CASES
     else:
         source, cases_name, parts = LAYER_CHECKS[name]
-        cases = getattr(CASES, cases_name)
+        cases = getattr(layer_cases, cases_name)
     items = []
     for index, case in enumerate(cases):
-        reference = conv_reference(case) if "w" in case else pool_reference(case)
         if name == "layers_edge_cases":
             parts = EDGE_CONV_PARTS if "w" in case else EDGE_POOL_PARTS
         for part in parts:
             checks = [
-                (f"{source}_{index}{suffix}.npy", reference[key], what)
+                (f"{source}_{index}{suffix}.npy", references[f"{case['seed']}_{key}"], what)
                 for suffix, key, what in part
             ]
             items.append((source, index, case, checks))
@@ -144,13 +119,13 @@ LAYER_TESTS = (
 )
 
 
-def layer_test(name, points, outputs):
+def layer_test(name, points, outputs, references):
     """Scores a layer test case by case: each check passed earns its share of the points."""
     reports, errors, lines = {}, {}, []
     passed = 0
-    items = layer_items(name)
+    items = layer_items(name, references)
     for source, index, case, checks in items:
-        label = f"case {index + 1} ({CASES.describe(case)})"
+        label = f"case {index + 1} ({layer_cases.describe(case)})"
         try:
             if source not in reports:
                 reports[source] = outputs.json(f"{source}.json").get("cases", [])
@@ -211,36 +186,87 @@ def raised(error, errors):
 
 
 def cnn_model(outputs, private, points):
+    """The interface of cnn.py: the model's first convolution, scores and size, its filters
+    drawn, and the losses train() returned (when it returned: a crash is the accuracy tests')."""
     facts = reported(outputs, "cnn_model.json")
-    conv = facts.get("first_conv")
-    if not isinstance(conv, dict):
-        raise Failed("The model has no nn.Conv2d layer; its first layer must be one.")
-    if conv.get("in_channels") != 1 or not 1 <= conv.get("out_channels", 0) <= MAX_FILTERS:
+    conv = first_conv(facts)
+    shapes = facts.get("output_shapes")
+    if not isinstance(shapes, dict) or any(shapes.get(n) != [int(n), 10] for n in BATCHES):
+        got = " and ".join(f"{shapes.get(n)} for {n}" for n in BATCHES) if shapes else shapes
         raise Failed(
-            f"The first nn.Conv2d must take 1 input channel and have 1 to {MAX_FILTERS} filters; "
-            f"it has {conv.get('in_channels')} and {conv.get('out_channels')}."
-        )
-    if facts.get("output_shape") != [5, 10]:
-        raise Failed(
-            "For a batch of 5 digits (5, 1, 8, 8) the model must return scores of shape (5, 10); "
-            f"it returned {facts.get('output_shape')}."
+            "For a batch of N digits (N, 1, 8, 8) the model must return scores of shape (N, 10); "
+            f"it returned scores of shape {got}."
         )
     parameters = facts.get("parameters")
     if not isinstance(parameters, int) or parameters > MAX_PARAMETERS:
         raise Failed(f"The model has {parameters} parameters; at most {MAX_PARAMETERS} allowed.")
     if "filters_png" not in facts:
         error = str(facts.get("filters_error", "the driver did not say why"))[-ERROR_CHARS:]
-        raise Failed(f"The first layer's filters could not be drawn:\n{error}")
+        raise Failed(f"The first convolution's filters could not be drawn:\n{error}")
     width, height = png_size(outputs.raw("filters.png"))
     if (width, height) != FILTERS_PNG_SIZE:
         raise Failed(f"out/filters.png is {width}x{height}; the driver draws {FILTERS_PNG_SIZE}.")
+    epochs = returned_losses(outputs.json("cnn_training.json"))
     kernel = "x".join(str(size) for size in conv.get("kernel_size", []))
     return points, (
-        f"build_model() gives scores of shape (N, 10); first layer Conv2d(1, "
-        f"{conv['out_channels']}, kernel {kernel}); {parameters:,} parameters.\n"
-        f"Your first-layer filters after training are drawn in out/filters.png "
+        f"build_model() gives scores of shape (N, 10) for batches of {' and '.join(BATCHES)} "
+        f"digits; {parameters:,} parameters. The first convolution the digits go through "
+        f"({weights_of(conv)}) takes 1 input channel and has {conv['out_channels']} filters of "
+        f"{kernel}.{epochs}\n"
+        f"Those filters, after training, are drawn in out/filters.png "
         f"({width}x{height} PNG, one grey square per filter, light = larger weight)."
     )
+
+
+def first_conv(facts):
+    """The first convolution the digits went through, if it takes 1 channel and has at most
+    MAX_FILTERS filters; Failed otherwise."""
+    conv = facts.get("first_conv")
+    if not isinstance(conv, dict):
+        raise Failed(
+            "The digits go through no 2-D convolution in your model (no nn.Conv2d layer, no "
+            "F.conv2d call); the first one they meet must take 1 input channel."
+        )
+    if conv.get("in_channels") != 1 or not 1 <= conv.get("out_channels", 0) <= MAX_FILTERS:
+        raise Failed(
+            f"The first convolution the digits go through ({weights_of(conv)}) must take 1 input "
+            f"channel and have 1 to {MAX_FILTERS} filters; it takes {conv.get('in_channels')} "
+            f"and has {conv.get('out_channels')}."
+        )
+    return conv
+
+
+def weights_of(conv):
+    """Where the convolution's weights are, as the student reads it: the parameter's name."""
+    parameter = conv.get("parameter")
+    if isinstance(parameter, str):
+        return f"weights {parameter}"
+    return "weights computed in the forward pass"
+
+
+def returned_losses(training):
+    """A sentence on train()'s losses, or Failed if it returned something else. A train() that
+    raised is left to the accuracy tests, which show its error."""
+    if not isinstance(training, dict) or training.get("ok") is not True:
+        return " train() did not finish: see cnn_heldout_accuracy."
+    losses = training.get("losses")
+    if not isinstance(losses, list) or not losses:
+        returned = training.get("returned")
+        if losses == []:
+            what = "an empty list"
+        elif returned == "NoneType":
+            what = "None (is its return statement missing?)"
+        else:
+            what = f"a {returned}, not a sequence of numbers"
+        raise Failed(
+            f"train() must return the mean training loss of each epoch, a list of floats; it "
+            f"returned {what}."
+        )
+    if not all(isinstance(loss, int | float) and math.isfinite(loss) for loss in losses):
+        raise Failed(
+            "train() returned losses that are not all finite numbers:\n" + training_curve(training)
+        )
+    return f" train() returned {len(losses)} epoch losses."
 
 
 def cnn_heldout_accuracy(outputs, private, points):

@@ -16,7 +16,8 @@ LEARNING_RATE = 1e-2
 def build_model():
     """A CNN mapping a batch of digits (N, 1, 8, 8) to class scores (logits) of shape (N, 10).
 
-    Its first layer must be an nn.Conv2d with one input channel: the autograder draws its filters.
+    The first convolution the digits go through takes one input channel: the autograder draws
+    its filters.
     """
     return nn.Sequential(
         nn.Conv2d(1, 16, kernel_size=3, padding=1),

@@ -48,6 +48,14 @@ def close(name, got, expected):
     return ok
 
 
+def unchanged(name, given, originals):
+    """Whether the arrays ``given`` to a layer function still hold their ``originals``' values."""
+    changed = [key for key in given if not np.array_equal(given[key], originals[key])]
+    if changed:
+        print(f"    {name} changed its input {', '.join(changed)} in place: WRONG")
+    return not changed
+
+
 def check_layers():
     import layers
 
@@ -64,14 +72,16 @@ def check_layers():
         out_t = F.conv2d(xt, wt, bt, stride=pair(stride), padding=pair(padding))
         dout = rng.standard_normal(tuple(out_t.shape))
         out_t.backward(torch.from_numpy(dout))
+        given = {"x": x, "w": w, "b": b, "dout": dout}
+        originals = {key: array.copy() for key, array in given.items()}
         try:
-            out, cache = layers.conv2d_forward(x.copy(), w.copy(), b.copy(), stride, padding)
+            out, cache = layers.conv2d_forward(x, w, b, stride, padding)
             results = [close("out", out, out_t)]
-            dx, dw, db = layers.conv2d_backward(dout.copy(), cache)
+            dx, dw, db = layers.conv2d_backward(dout, cache)
             results += [
                 close("dx", dx, xt.grad),
                 close("dw", dw, wt.grad),
-                close("db", db, bt.grad),
+                close("db", db, bt.grad) and unchanged("conv2d", given, originals),
             ]
         except NotImplementedError as error:
             print(f"    not implemented yet: {error}")
@@ -84,10 +94,13 @@ def check_layers():
         out_t = F.max_pool2d(xt, kernel, stride if stride is not None else kernel)
         dout = rng.standard_normal(tuple(out_t.shape))
         out_t.backward(torch.from_numpy(dout))
+        given = {"x": x, "dout": dout}
+        originals = {key: array.copy() for key, array in given.items()}
         try:
-            out, cache = layers.maxpool2d_forward(x.copy(), kernel, stride)
+            out, cache = layers.maxpool2d_forward(x, kernel, stride)
             results = [close("out", out, out_t)]
-            results.append(close("dx", layers.maxpool2d_backward(dout.copy(), cache), xt.grad))
+            dx = layers.maxpool2d_backward(dout, cache)
+            results.append(close("dx", dx, xt.grad) and unchanged("maxpool2d", given, originals))
         except NotImplementedError as error:
             print(f"    not implemented yet: {error}")
             results = [False] * 2
@@ -110,12 +123,21 @@ def check_cnn():
     try:
         model = cnn.build_model().to(device)
         print(f"model: {sum(p.numel() for p in model.parameters()):,} parameters")
+        model.eval()
+        with torch.no_grad():
+            for count in (5, 1):
+                shape = tuple(model(images[:count].to(device)).shape)
+                verdict = "ok" if shape == (count, 10) else "WRONG"
+                print(f"scores for {count} digits: {shape} ({verdict}, expected ({count}, 10))")
         started = time.monotonic()
         losses = cnn.train(model, images[:1200], labels[:1200], device)
     except NotImplementedError as error:
         print(f"cnn: not implemented yet: {error}")
         return
     print(f"trained in {time.monotonic() - started:.1f} s on {device}")
+    if not isinstance(losses, list | tuple) or not losses:
+        print(f"train() returned {losses!r}: WRONG, it must return a list of losses, one per epoch")
+        losses = []
     print("loss per epoch: " + " ".join(f"{float(loss):.3f}" for loss in losses))
     model.eval()
     with torch.no_grad():

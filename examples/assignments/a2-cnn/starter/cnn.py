@@ -15,8 +15,10 @@ from torch import nn  # noqa: F401
 def build_model():
     """Returns a CNN (a torch.nn.Module) mapping digits (N, 1, 8, 8) to class scores (N, 10).
 
-    - Its first nn.Conv2d takes 1 input channel and has at most 64 filters: the autograder draws
-      them in out/filters.png.
+    - The first convolution the digits go through (an nn.Conv2d, or F.conv2d with weights of
+      your own) takes 1 input channel and has at most 64 filters: the autograder draws them in
+      out/filters.png.
+    - Any batch size N works, N = 1 included.
     - At most 100,000 parameters (a good model needs a few thousand).
     - Return raw scores (logits): no softmax at the end.
     """
@@ -29,8 +31,8 @@ def train(model, x, y, device):
 
     x: (N, 1, 8, 8) float32 tensor on the CPU, pixel values in [0, 1]; y: (N,) int64 tensor of
     labels 0..9 (N = 1200). Move the batches to ``device`` yourself. train() must finish within
-    60 s on one CPU core (a good solution needs about 1 s); do not use DataLoader workers.
-    The returned list of floats (one per epoch) is shown to you with your results.
+    60 s on one CPU core (a good solution needs about 1 s); a DataLoader needs no workers here.
+    Return a list of finite floats, one per epoch: it is checked and shown with your results.
     """
     # TODO: an optimizer, then epochs of shuffled mini-batches: forward, cross-entropy loss,
     # backward, step. Record each epoch's mean loss.

@@ -1,7 +1,8 @@
-"""A2, part 2, faked: build_model() is real, but train() trains nothing. It prints a fine training
-curve and, when the autograder's process exits, overwrites the autograder's outputs with claims
-of a perfect run. The grader believes none of it: it scores predictions against labels only it
-holds, so this hand-in must get no point for training.
+"""A forged hand-in, part 2: no CNN and no training. build_model() returns one linear layer,
+train() trains nothing and returns a textbook loss curve, and when the autograder's process exits,
+an exit handler overwrites the training report and the held-out predictions with claims of a
+perfect run. It must score nothing: the grader scores the predictions against labels only it
+holds, and the driver's description of the model finds no convolution.
 """
 
 import atexit
@@ -15,16 +16,7 @@ FAKE_LOSSES = [2.30, 0.52, 0.21, 0.09, 0.04, 0.02, 0.01]
 
 
 def build_model():
-    return nn.Sequential(
-        nn.Conv2d(1, 16, kernel_size=3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, kernel_size=3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(32 * 2 * 2, 10),
-    )
+    return nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
 
 
 def _forge():
