@@ -2,9 +2,11 @@
 
 Nothing the sandbox wrote is taken on trust. The unit tests' inputs are rebuilt here from the
 seeds in public/cases.py (this bundle's own copy, not the sandbox's), and the references are
-computed here with PyTorch autograd. The language model is judged by its weights alone: they
-are loaded with the safe loader into the reference architecture below (torch.nn.LSTM, the same
-gate order and layout as the student's LSTMCell) and scored on held-out text in private/.
+computed here with PyTorch autograd. The language model is judged by its
+weights: they are loaded with the safe loader into the reference architecture below
+(torch.nn.LSTM, the same gate order and layout as the student's LSTMCell) and scored on held-out
+text in private/. What the driver saw of the training run (where its chunks started) can only
+take points away: a forged report gains nothing without weights that score.
 """
 
 import importlib.util
@@ -37,6 +39,8 @@ SAMPLE_PROMPT = "Alice "
 SAMPLE_LENGTH = 160
 SAMPLE_TEMPERATURE = 0.8
 GRADIENTS = ("dx", "dh0", "dWx", "dWh", "db")
+FORBIDDEN_CLIP = ("torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_norm")
+FORBIDDEN_MODULES = ("torch.nn.LSTM", "torch.nn.LSTMCell", "torch.nn.RNN")
 
 
 class Failed(Exception):
@@ -55,6 +59,7 @@ def grade(outputs, private, run):
         "clip_grad_norm": ("clip_grad_norm.json", clip_grad_norm),
         "lstm_cell": ("lstm_cell.json", lstm_cell),
         "char_lstm": ("char_lstm.json", char_lstm),
+        "char_lstm_state": ("char_lstm_state.json", char_lstm_state),
         "lm_trains": ("language_model.json", lambda a: lm_trains(language_model)),
         "heldout_perplexity": (
             "language_model.json",
@@ -90,6 +95,16 @@ def driver_answer(outputs, name):
         error = answer.get("error") if isinstance(answer, dict) else answer
         raise Failed(f"Your code raised an error:\n{error}")
     return answer
+
+
+def refuse_forbidden(answer, names, what):
+    """Fails the test when the part the driver ran for it used one of ``names``."""
+    used = [name for name in answer["forbidden"] if name in names]
+    if used:
+        raise Failed(
+            f"{what} used {', '.join(used)}, which the rules of this assignment forbid: "
+            "write it yourself."
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,6 +206,7 @@ def backward_more_shapes(answer):
 
 
 def clip_grad_norm(answer):
+    refuse_forbidden(answer, FORBIDDEN_CLIP, "Your clip_grad_norm_")
     problems = []
     for name, spec in cases.CLIP.items():
         case = cases.clip(*spec)
@@ -229,6 +245,7 @@ def lstm_step(x, state, weight_ih, weight_hh, bias):
 
 
 def lstm_cell(answer):
+    refuse_forbidden(answer, FORBIDDEN_MODULES, "Your LSTMCell")
     t = cases.CELL[2]
     case = {
         name: torch.tensor(value, dtype=torch.float64)
@@ -252,23 +269,37 @@ def lstm_cell(answer):
     return 1.0, f"LSTMCell matches the reference over {t} steps."
 
 
-def char_lstm(answer):
-    _, n, t, _, h = cases.CHAR_LSTM
+def char_lstm_weights():
+    """The CHAR_LSTM case's weights in float64, each requiring its gradient, and the case."""
     case = cases.char_lstm(*cases.CHAR_LSTM)
     weights = {
         name: torch.tensor(value, dtype=torch.float64, requires_grad=True)
         for name, value in case["state_dict"].items()
     }
-    embedded = F.embedding(torch.tensor(case["ids"]), weights["embed.weight"])
-    state = torch.zeros(n, h, dtype=torch.float64), torch.zeros(n, h, dtype=torch.float64)
+    return weights, case
+
+
+def reference_char_lstm(weights, ids, state):
+    """The logits (N, T, V) and the final (h, c) of the CharLSTM with ``weights`` on ``ids``
+    (a LongTensor (N, T)) from ``state``."""
+    embedded = F.embedding(ids, weights["embed.weight"])
+    cell = (weights["cell.weight_ih"], weights["cell.weight_hh"], weights["cell.bias"])
     hidden = []
-    for step in range(t):
-        cell = (weights["cell.weight_ih"], weights["cell.weight_hh"], weights["cell.bias"])
+    for step in range(ids.shape[1]):
         state = lstm_step(embedded[:, step], state, *cell)
         hidden.append(state[0])
     logits = F.linear(
         torch.stack(hidden, dim=1), weights["decoder.weight"], weights["decoder.bias"]
     )
+    return logits, state
+
+
+def char_lstm(answer):
+    refuse_forbidden(answer, FORBIDDEN_MODULES, "Your CharLSTM")
+    _, n, _, _, h = cases.CHAR_LSTM
+    weights, case = char_lstm_weights()
+    zeros = torch.zeros(n, h, dtype=torch.float64)
+    logits, state = reference_char_lstm(weights, torch.tensor(case["ids"]), (zeros, zeros))
     names = list(weights)
     grads = torch.autograd.grad(
         (logits * torch.tensor(case["dlogits"], dtype=torch.float64)).sum(), list(weights.values())
@@ -298,6 +329,59 @@ def char_lstm(answer):
             + "\n".join(problems)
         )
     return 1.0, "CharLSTM.forward's logits, final state and gradients match the reference."
+
+
+@torch.no_grad()
+def char_lstm_state(answer):
+    refuse_forbidden(answer, FORBIDDEN_MODULES, "Your CharLSTM")
+    _, n, t, _, h = cases.CHAR_LSTM
+    weights, case = char_lstm_weights()
+    start = cases.start_state(cases.CHAR_LSTM_START, n, h)
+    h0, c0 = (torch.tensor(start[name], dtype=torch.float64) for name in ("h0", "c0"))
+    ids = torch.tensor(case["ids"])
+    logits, (h_last, c_last) = reference_char_lstm(weights, ids, (h0, c0))
+    one_logits, (one_h, one_c) = reference_char_lstm(weights, ids[:1, :1], (h0[:1], c0[:1]))
+    runs = {
+        f"from the given state (N = {n}, T = {t})": (
+            "whole",
+            {"logits": logits, "h": h_last, "c": c_last},
+        ),
+        f"in two chunks of {t - 1} and 1 characters, the first one's final state passed to the "
+        "second": (
+            "chunks",
+            {
+                "first_logits": logits[:, :-1],
+                "last_logits": logits[:, -1:],
+                "h": h_last,
+                "c": c_last,
+            },
+        ),
+        "on a batch of one, one character long, from its row of the state": (
+            "one",
+            {"logits": one_logits, "h": one_h, "c": one_c},
+        ),
+    }
+    problems = []
+    for run, (key, expected) in runs.items():
+        expected = {name: value.numpy() for name, value in expected.items()}
+        problems += [f"{run}: {p}" for p in mismatches(answer[key], expected, TORCH_TOLERANCE)]
+    if problems:
+        zeros = torch.zeros(n, h, dtype=torch.float64)
+        from_zeros = reference_char_lstm(weights, ids, (zeros, zeros))[0].numpy()
+        if mismatch("logits", answer["whole"]["logits"], from_zeros, TORCH_TOLERANCE) is None:
+            problems.append(
+                "Your logits from the given state are those of a run from zeros: forward "
+                "ignores the state it is given."
+            )
+        raise Failed(
+            "CharLSTM.forward(ids, state) must start from the given (h, c), so that a sequence "
+            "run in chunks, each chunk's final state passed to the next, gives what it gives "
+            "run whole:\n" + "\n".join(problems)
+        )
+    return 1.0, (
+        "CharLSTM.forward starts from the state it is given: in two chunks as whole, and on a "
+        "batch of one, one character long."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -439,6 +523,7 @@ class LanguageModelResult:
         return {
             "perplexity": perplexity,
             "baseline": unigram_perplexity(train, heldout),
+            "answer": answer,
             "curve": training_curve(answer, self.outputs),
             "sample": model.sample(SAMPLE_PROMPT, SAMPLE_LENGTH, SAMPLE_TEMPERATURE),
         }
@@ -461,18 +546,58 @@ def training_curve(answer, outputs):
     return curve
 
 
+def losses_problem(losses):
+    """Why ``losses`` is not what train_language_model returns (a sentence), or None."""
+    if not isinstance(losses, list) or not losses:
+        return "train_language_model must return (model, losses), losses a non-empty list."
+    if not all(isinstance(x, int | float) and math.isfinite(x) for x in losses):
+        return "The losses train_language_model returned are not all finite numbers."
+    return None
+
+
+def carry_problem(chunk_starts):
+    """Why the training run the driver watched is not truncated BPTT (a sentence), or None.
+
+    ``chunk_starts`` counts the LSTMCell steps with autograd on, and among them those whose
+    incoming state had no graph: from zeros, from the state the step before returned, or other.
+    A state carried without its graph cut has a graph, so it starts no chunk at all.
+    """
+    counts = {key: int(chunk_starts[key]) for key in ("steps", "fresh", "carried", "other")}
+    if counts["carried"] > 0:
+        return None
+    if counts["steps"] == 0:
+        return "train_language_model never ran your LSTMCell with autograd on."
+    other = f", {counts['other']} from some other state" if counts["other"] else ""
+    return (
+        "No chunk of your training started from the state the chunk before ended with, cut from "
+        f"its graph: {counts['fresh']} started from zeros{other}. Pass each chunk's final "
+        "state, detached, to the next (and check that CharLSTM.forward uses the state it is "
+        "given)."
+    )
+
+
 def lm_trains(language_model):
     result = language_model.get()
     baseline = f"a model of letter frequencies alone scores about {result['baseline']:.0f}"
     details = f"{result['curve']}\nsample (temperature {SAMPLE_TEMPERATURE}):\n{result['sample']}"
+    answer = result["answer"]
+    refuse_forbidden(answer, FORBIDDEN_MODULES, "Your train_language_model")
+    problems = [
+        problem
+        for problem in (losses_problem(answer["losses"]), carry_problem(answer["chunk_starts"]))
+        if problem
+    ]
     if result["perplexity"] >= COARSE_PERPLEXITY:
-        raise Failed(
+        problems.append(
             f"Held-out perplexity is not below {COARSE_PERPLEXITY:.0f} ({baseline}): your model "
-            f"has not learned much beyond single letters.\n{details}"
+            "has not learned much beyond single letters."
         )
+    if problems:
+        raise Failed("\n".join(problems) + f"\n{details}")
     return 1.0, (
-        f"Held-out perplexity is below {COARSE_PERPLEXITY:.0f} ({baseline}): your model "
-        f"learned more than letter statistics.\n{details}"
+        f"Your training carried the state from chunk to chunk, and the held-out perplexity is "
+        f"below {COARSE_PERPLEXITY:.0f} ({baseline}): your model learned more than letter "
+        f"statistics.\n{details}"
     )
 
 

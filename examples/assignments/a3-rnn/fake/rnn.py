@@ -3,7 +3,8 @@
 Every function returns zeros of the right shape at once, train_language_model returns an
 untrained model with a made-up loss curve, and when the driver is done an exit handler
 overwrites every file in out/ with answers that claim success: arrays of the right shapes,
-perfect-looking losses and a random model.pt. It must score 0 on every test: the grader
+perfect-looking losses, a training run whose chunks all carried their state, no forbidden
+shortcut used, and a random model.pt. It must score 0 on every test: the grader
 rebuilds the inputs and the references itself and scores the weights on held-out text.
 """
 
@@ -102,9 +103,28 @@ def forge():
         "c": np.zeros((n, h)).tolist(),
         "grads": {name: np.zeros(tuple(w.shape)).tolist() for name, w in weights.items()},
     }
-    answers["language_model"] = {"losses": [2.0, 1.0, 0.5, 0.2, 0.1], "seconds": 1.0}
+    zero_run = {"logits": np.zeros((n, t, v)).tolist()} | {
+        name: np.zeros((n, h)).tolist() for name in ("h", "c")
+    }
+    answers["char_lstm_state"] = {
+        "whole": zero_run,
+        "chunks": {
+            "first_logits": np.zeros((n, t - 1, v)).tolist(),
+            "last_logits": np.zeros((n, 1, v)).tolist(),
+            "h": np.zeros((n, h)).tolist(),
+            "c": np.zeros((n, h)).tolist(),
+        },
+        "one": {"logits": np.zeros((1, 1, v)).tolist()}
+        | {name: np.zeros((1, h)).tolist() for name in ("h", "c")},
+    }
+    answers["language_model"] = {
+        "losses": [2.0, 1.0, 0.5, 0.2, 0.1],
+        "seconds": 1.0,
+        "chunk_starts": {"steps": 8000, "fresh": 12, "carried": 156, "other": 0},
+    }
     for name, answer in answers.items():
-        (OUT / f"{name}.json").write_text(json.dumps({"ok": True, **answer}))
+        forged = {"ok": True, **answer, "forbidden": []}
+        (OUT / f"{name}.json").write_text(json.dumps(forged))
     model = CharLSTM(len(cases.VOCAB))
     torch.save({k: torch.randn_like(v) for k, v in model.state_dict().items()}, OUT / "model.pt")
     print("loss per epoch: 2.00 1.00 0.50 0.20 0.10 -- all tests passed!")

@@ -116,7 +116,31 @@ def check_cell():
     logits[:, -1].sum().backward()
     through_time = bool(embedded[0].grad[:, 0].abs().sum() > 0)
     print(f"CharLSTM: the gradient reaches the first time step: {through_time}")
-    return ok and shapes_ok and through_time
+    return ok and shapes_ok and through_time and check_state(model, ids)
+
+
+def check_state(model, ids):
+    """CharLSTM.forward from a given state: two chunks, the state passed on, equal one run."""
+    state = torch.randn(2, 16).tanh(), torch.randn(2, 16)
+    with torch.no_grad():
+        whole, (h_whole, c_whole) = model(ids, state)
+        first, carried = model(ids[:, :4], state)
+        second, (h_last, c_last) = model(ids[:, 4:], carried)
+        one, (h_one, _) = model(ids[:1, :1], (state[0][:1], state[1][:1]))
+    chunks_ok = all(
+        torch.allclose(a, b, atol=1e-5)
+        for a, b in (
+            (whole, torch.cat([first, second], dim=1)),
+            (h_whole, h_last),
+            (c_whole, c_last),
+        )
+    )
+    print(
+        f"CharLSTM: two chunks with the state passed on equal one run from the state: {chunks_ok}"
+    )
+    one_ok = tuple(one.shape) == (1, 1, len(VOCAB)) and tuple(h_one.shape) == (1, 16)
+    print(f"CharLSTM: one character of a batch of one: logits {tuple(one.shape)} (1, 1, 96)")
+    return chunks_ok and one_ok
 
 
 def check_lm(text_path):

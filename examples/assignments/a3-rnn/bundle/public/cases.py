@@ -31,6 +31,8 @@ CLIP = {
 CLIP_SHAPES = [(4, 3), (3,), (5, 5), (2,)]
 CELL = (131, 3, 4, 5, 6)  # seed, N, T, D, H: LSTMCell stepped T times
 CHAR_LSTM = (141, 2, 10, 8, 12)  # seed, N, T, E, H: CharLSTM over VOCAB
+# The seed of the (h0, c0) the CHAR_LSTM case starts from in the test of the state argument.
+CHAR_LSTM_START = 151
 
 
 def sequence(seed, n, t, d, h, *, gates):
@@ -89,4 +91,14 @@ def char_lstm(seed, n, t, e, h):
         "state_dict": {name: value.astype(np.float32) for name, value in weights.items()},
         "ids": rng.integers(0, v, size=(n, t)),
         "dlogits": rng.normal(size=(n, t, v)).astype(np.float32),
+    }
+
+
+def start_state(seed, n, h):
+    """A non-zero state (h0, c0) to start a CharLSTM from, float32: h0 in (-1, 1), as an LSTM's
+    hidden state is, and c0 of either sign and larger."""
+    rng = np.random.default_rng(seed)
+    return {
+        "h0": np.tanh(rng.normal(size=(n, h))).astype(np.float32),
+        "c0": (rng.normal(size=(n, h)) * 1.5).astype(np.float32),
     }
