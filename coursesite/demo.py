@@ -28,10 +28,8 @@ Running it again
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -45,13 +43,7 @@ from coursesite.course_file.sync import Changes
 from coursesite.gradebook.services import item_release
 from coursesite.models import (
     Course,
-    GradeItem,
-    Membership,
-    Role,
-    Score,
-    ScoreSource,
 )
-from coursesite.services import score_record
 
 DEMO_WEEK = 9
 WEEK = timedelta(weeks=1)
@@ -178,85 +170,32 @@ def demo_players() -> list[DemoPlayer]:
     return list(_players.values())
 
 
-# The course's own part: what staff scored and released in the first weeks.
+# The course's own part: what staff released in the first weeks. (The quizzes are taken and
+# the assignments handed in by the students themselves; rubric work is scored by the rubric
+# player in ``grading``.)
 
-# Each demo student's usual level, in percent; their manual scores vary around it.
+# Each demo student's usual level, in percent: the players of the apps above vary around it.
 FORM = {
     "student01": 93, "student02": 84, "student03": 77, "student04": 88,
     "student05": 91, "student06": 72, "student07": 55, "student08": 80,
     "student09": 68, "student10": 86, "student11": 96, "student12": 74,
 }  # fmt: skip
-# Items that staff score by hand, once they are due (an item with no due date: at once).
-# (Work that staff score with a rubric, the rubric player in ``grading`` scores.)
-MANUAL_ITEMS = ("quiz-theory", "quiz-programming")
-# Scores that are not the student's usual: one fails the theory quiz, one never took the
-# programming quiz (None: no score at all, so it is missing).
-EXCEPTIONS: dict[tuple[str, str], Decimal | None] = {
-    ("quiz-theory", "student07"): Decimal(35),
-    ("quiz-programming", "student12"): None,
-}
 RELEASED = ("a1",)
-REASON = "Scored in the demo semester's first weeks"
-
-
-def manual_points(item: GradeItem, who: str, form: int | None = None) -> Decimal:
-    """Whole points around ``who``'s level (or ``form`` percent), varying from item to item."""
-    form = FORM[who] if form is None else form
-    swing = (sum(map(ord, item.slug + who)) % 13) - 6
-    percent = Decimal(min(100, max(0, form + swing)))
-    return (item.max_points * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
 
 class StaffPlayer(DemoPlayer):
-    """The course's staff: manual scores of the self-assessment quizzes, and A1's release."""
+    """The course's staff: A1's release once it is due."""
 
     key = "staff"
 
     def play(self, semester: DemoSemester) -> list[str]:
-        course = semester.course
-        staff = course.memberships.filter(role=Role.INSTRUCTOR).order_by("user__username").first()
-        students = {
-            m.user.username: m.user
-            for m in Membership.objects.filter(
-                course=course, role=Role.STUDENT, user__username__in=FORM
-            ).select_related("user")
-        }
-        if staff is None or not students:
-            return []
-        done = set(
-            Score.objects.filter(item__course=course).values_list("item_id", "student__username")
-        )
-        scored = 0
-        for item, username, points in self._scores(semester, list(students)):
-            if (item.pk, username) not in done:
-                score_record(
-                    item=item,
-                    student=students[username],
-                    points=points,
-                    source=ScoreSource.MANUAL,
-                    changed_by=staff.user,
-                    reason=REASON,
-                )
-                scored += 1
-        lines = [f"{scored} scores entered by staff"] if scored else []
+        lines = []
         # Released once: staff who take a release back in the panel keep it taken back.
-        for item in course.items.filter(slug__in=RELEASED, released_at__isnull=True):
+        for item in semester.course.items.filter(slug__in=RELEASED, released_at__isnull=True):
             if semester.is_past(item.due_at):
                 item_release(item=item, released=True)
                 lines.append(f"{item.title} released to the students")
         return lines
-
-    def _scores(
-        self, semester: DemoSemester, students: list[str]
-    ) -> Iterator[tuple[GradeItem, str, Decimal]]:
-        course = semester.course
-        for item in course.items.filter(slug__in=MANUAL_ITEMS):
-            if item.due_at is not None and not semester.is_past(item.due_at):
-                continue
-            for username in students:
-                points = EXCEPTIONS.get((item.slug, username), manual_points(item, username))
-                if points is not None:
-                    yield item, username, points
 
 
 # The service.

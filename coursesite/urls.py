@@ -9,6 +9,7 @@ from coursesite.group_urls import api_urlpatterns as group_api
 from coursesite.health import healthz
 from grading.urls import api_urlpatterns as grading_api
 from presentations.urls import api_urlpatterns as presentations_api
+from quizzes.urls import api_urlpatterns as quizzes_api
 from submissions.urls import api_urlpatterns as submissions_api
 
 admin.site.site_header = "coursesite instructor panel"
@@ -31,6 +32,7 @@ api_v1 = [
     *grading_api,
     *submissions_api,
     *presentations_api,
+    *quizzes_api,
 ]
 
 urlpatterns = [
@@ -44,4 +46,5 @@ urlpatterns = [
     path("", include("submissions.page_urls")),
     path("", include("grading.page_urls")),
     path("", include("presentations.page_urls")),
+    path("", include("quizzes.page_urls")),
 ]

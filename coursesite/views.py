@@ -59,5 +59,11 @@ def course_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "coursesite/course.html",
-        {"course": course, "staff": is_course_staff(membership), "weeks": weeks_of(course)},
+        {
+            "course": course,
+            "staff": is_course_staff(membership),
+            "weeks": weeks_of(course),
+            # Without importing the quizzes app: an item with a quiz has one.
+            "has_quizzes": course.items.filter(quiz__isnull=False).exists(),
+        },
     )

@@ -1,6 +1,8 @@
 """The demo semester's hand-ins: each demo student hands in the assignments due before the
-as-of date, from the examples beside the demo's course file (the reference solution, a flawed
-variant or the starter), some late enough to draw on their grace days.
+as-of date, from the examples beside the demo's course file (the reference solution, one written
+in another style, a flawed variant, a forgery or the starter), some late enough to draw on their
+grace days. A flawed variant (``flawed/<mistake>``) is written from the reference solution and
+the mistake the assignment's ``make_flawed.py`` lists, as the tests write it.
 
 The hand-ins go through ``submission_create``, so their grading jobs are queued like any other
 and the worker grades them with the real autograders when it runs.
@@ -8,9 +10,13 @@ and the worker grades them with the real autograders when it runs.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+import tempfile
 import zipfile
 from datetime import timedelta
 from pathlib import Path
+from types import ModuleType
 
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import TemporaryUploadedFile
@@ -32,6 +38,7 @@ def late(days: int, hours: float) -> timedelta:
 
 # Where each assignment's examples are, from the course file's folder.
 EXAMPLES = {
+    "quiz-programming": "assignments/q0-numpy",
     "a1": "assignments/a1-mlp",
     "a2": "assignments/a2-cnn",
     "a3": "assignments/a3-rnn",
@@ -41,18 +48,32 @@ EXAMPLES = {
 # student05 3 on A2, student12 1 on A1; student09 spends 4 on A1, then hands A2 in 4 days late
 # with 3 left, which earns nothing.
 HANDINS: dict[str, dict[str, tuple[str, timedelta]]] = {
+    # The programming quiz: student12 never hands it in.
+    "quiz-programming": {
+        "student01": ("solution", early(30)),
+        "student02": ("solution-loops", early(3)),
+        "student03": ("flawed/softmax-unstable", early(50)),
+        "student04": ("solution", early(8)),
+        "student05": ("flawed/standardize-sample-std", early(20)),
+        "student06": ("solution", early(70)),
+        "student07": ("flawed/distances-not-clipped", early(1)),
+        "student08": ("solution-loops", early(26)),
+        "student09": ("flawed/one-hot-off-by-one", early(4)),
+        "student10": ("solution", early(12)),
+        "student11": ("solution", early(90)),
+    },
     "a1": {
         "student01": ("solution", early(48)),
         "student02": ("flawed/relu-backward-uses-output", early(5)),
         "student03": ("solution", late(1, 5)),
         "student04": ("flawed/unstable-softmax", early(26)),
-        "student05": ("solution", early(3)),
+        "student05": ("solution-float32", early(3)),
         "student06": ("flawed/momentum-velocity-not-stored", early(20)),
         "student07": ("starter", early(0.5)),
         "student08": ("flawed/loss-gradient-not-averaged", early(50)),
         "student09": ("solution", late(3, 8)),
         "student10": ("flawed/sigmoid-derivative-of-input", early(6)),
-        "student11": ("solution", early(96)),
+        "student11": ("solution-loops", early(96)),
         "student12": ("solution", late(0, 3)),
     },
     "a2": {
@@ -62,7 +83,7 @@ HANDINS: dict[str, dict[str, tuple[str, timedelta]]] = {
         "student04": ("flawed/maxpool-grad-to-all", early(30)),
         "student05": ("solution", late(2, 10)),
         "student06": ("flawed/conv-weight-grad-flipped", early(8)),
-        "student07": ("flawed/fake-training", early(1)),
+        "student07": ("fake", early(1)),
         "student08": ("flawed/padding-nhwc-axes", early(70)),
         "student09": ("solution", late(3, 20)),
         "student10": ("solution", early(5)),
@@ -145,6 +166,34 @@ def demo_upload(folder: Path, files: list[str], archive_name: str) -> TemporaryU
                 archive.writestr(info, (folder / file).read_bytes())
     upload.flush()
     return upload
+
+
+def variant_folder(folder: Path, variant: str, scratch: Path) -> Path:
+    """The folder of a hand-in of the examples in ``folder``: ``flawed/<mistake>`` is written
+    under ``scratch`` from the solution and the mistake; anything else is a folder there."""
+    kind, _, name = variant.partition("/")
+    if kind != "flawed":
+        return folder / variant
+    mistakes = _mistakes_module(folder.parent / "mistakes.py")
+    mistake = mistakes.mistakes_of(folder)[name]
+    dest = scratch / folder.name / name
+    if not dest.is_dir():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        mistakes.write_handin(folder / "solution", mistake, dest)
+    return dest
+
+
+def _mistakes_module(path: Path) -> ModuleType:
+    # Loaded under its own name, as the assignments' make_flawed.py import it.
+    loaded = sys.modules.get("mistakes")
+    if loaded is not None and Path(loaded.__file__ or "").resolve() == path.resolve():
+        return loaded
+    spec = importlib.util.spec_from_file_location("mistakes", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["mistakes"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 class HandInPlayer(DemoPlayer):
@@ -240,25 +289,28 @@ class HandInPlayer(DemoPlayer):
         assert item.due_at is not None  # only items due before the as-of date are played
         done = set(Submission.objects.filter(item=item).values_list("student__username", flat=True))
         count = 0
-        for username, (variant, offset) in handins.items():
-            student, submitted_at = students.get(username), item.due_at + offset
-            # A hand-in later than the as-of date is played by a run on a later day.
-            if student is None or username in done or not semester.is_past(submitted_at):
-                continue
-            upload = demo_upload(
-                folder / variant, list(assignment.handin_files), f"{item.slug}.zip"
-            )
-            try:
-                submission_create(
-                    handin=assignment,
-                    student=student,
-                    submitted_by=student,
-                    upload=upload,
-                    submitted_at=submitted_at,
+        with tempfile.TemporaryDirectory(prefix="demo-handins-") as scratch:
+            for username, (variant, offset) in handins.items():
+                student, submitted_at = students.get(username), item.due_at + offset
+                # A hand-in later than the as-of date is played by a run on a later day.
+                if student is None or username in done or not semester.is_past(submitted_at):
+                    continue
+                upload = demo_upload(
+                    variant_folder(folder, variant, Path(scratch)),
+                    list(assignment.handin_files),
+                    f"{item.slug}.zip",
                 )
-            finally:
-                upload.close()
-            count += 1
+                try:
+                    submission_create(
+                        handin=assignment,
+                        student=student,
+                        submitted_by=student,
+                        upload=upload,
+                        submitted_at=submitted_at,
+                    )
+                finally:
+                    upload.close()
+                count += 1
         return count
 
     def move(self, course: Course, weeks: int) -> None:

@@ -42,6 +42,7 @@ from coursesite.tokens import api_token_create
 from grading.models import AutograderBundle, Criterion, GradingJob, JobStatus, Rubric, TestResult
 from grading.rubrics import MarkInput, evaluation_save
 from presentations.models import Paper, PresentationSlot, Presenter, SlotRole
+from quizzes.models import Attempt, Question, Quiz
 from submissions.models import Assignment, Deliverable, Extension, Submission
 from tests.conftest import Personas, make_member
 
@@ -57,6 +58,7 @@ DENIED = {401, 403, 404}
 
 C = "/api/v1/courses/{course_slug}"
 I = C + "/items/{item_slug}"  # noqa: E741 - the item's prefix, as C is the course's
+Q = C + "/quizzes/{item_slug}"
 
 # Who gets through each operation of the schema.
 ACCESS: dict[tuple[str, str], set[str]] = {
@@ -133,6 +135,14 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", C + "/presenters/assign/"): STAFF,
     ("POST", C + "/presenters/swap/"): STAFF,
     ("DELETE", C + "/presenters/{id}/"): STAFF,
+    ("GET", C + "/quizzes/"): MEMBERS,
+    ("GET", Q + "/"): MEMBERS,
+    # Staff do not take quizzes (403); Carol continues her attempt, Erin starts one.
+    ("POST", Q + "/attempts/"): {"student", "other_student"},
+    ("GET", Q + "/attempts/{number}/"): {"student"},
+    ("PUT", Q + "/attempts/{number}/answers/{key}/"): {"student"},
+    ("POST", Q + "/attempts/{number}/answers/{key}/upload/"): {"student"},
+    ("POST", Q + "/attempts/{number}/submit/"): {"student"},
     ("GET", "/api/v1/submissions/{id}/"): STAFF | {"student"},
     ("POST", "/api/v1/submissions/{id}/activate/"): STAFF | {"student"},
     ("POST", "/api/v1/submissions/{id}/regrade/"): STAFF,
@@ -164,6 +174,8 @@ class World:
             paper_key="alexnet",
             rubric_slug="quiz-rubric",
             subject=f"student:{self.personas.carol.pk}",
+            number=1,
+            key="q1",
             id=self.ids[ID_OF[kind]] if kind else "",
         )
 
@@ -268,6 +280,16 @@ def world(personas: Personas) -> World:
     overview = SlotRole.objects.create(slot=alexnet_slot, role="overview", minutes=14)
     presenter = Presenter.objects.create(
         slot=alexnet_slot, slot_role=overview, student=personas.carol
+    )
+    # The quiz item as an online quiz, open for three more days; Carol is in her first attempt.
+    personas.quiz.due_at = soon
+    personas.quiz.save(update_fields=["due_at"])
+    quiz = Quiz.objects.create(item=personas.quiz, attempts_allowed=2)
+    Question.objects.create(
+        quiz=quiz, key="q1", kind="number", text="2 + 2?", points=10, spec={"answer": 4}
+    )
+    Attempt.objects.create(
+        quiz=quiz, student=personas.carol, number=1, started_at=timezone.now(), deadline_at=soon
     )
     token, _ = api_token_create(user=alice, name="own")
     _, export_key = api_token_create(

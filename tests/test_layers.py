@@ -1,4 +1,4 @@
-"""Imports only go downward: coursesite <- grading <- submissions, presentations."""
+"""Imports only go downward: coursesite <- grading <- submissions, presentations, quizzes."""
 
 import ast
 from pathlib import Path
@@ -7,10 +7,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
-    "coursesite": {"grading", "submissions", "presentations"},
-    "grading": {"submissions", "presentations"},
-    "submissions": {"presentations"},
-    "presentations": {"submissions"},
+    "coursesite": {"grading", "submissions", "presentations", "quizzes"},
+    "grading": {"submissions", "presentations", "quizzes"},
+    "submissions": {"presentations", "quizzes"},
+    "presentations": {"submissions", "quizzes"},
+    "quizzes": {"submissions", "presentations"},
 }
 
 

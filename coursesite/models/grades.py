@@ -149,6 +149,7 @@ class GracePolicy(models.Model):
 class ScoreSource(models.TextChoices):
     AUTOGRADER = "autograder", "Autograder"
     RUBRIC = "rubric", "Rubric"
+    QUIZ = "quiz", "Online quiz"
     MANUAL = "manual", "Entered by staff"
 
 

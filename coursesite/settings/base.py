@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "grading",
     "submissions",
     "presentations",
+    "quizzes",
 ]
 
 MIDDLEWARE = [

@@ -164,10 +164,17 @@ def stop(worker: subprocess.Popen[bytes]) -> None:
         worker.wait()
 
 
-def test_it_grades_every_hand_in_of_a1_and_a2_with_the_real_autograders(played):
-    assert played.jobs == {("a1", JobStatus.DONE, "ok"), ("a2", JobStatus.DONE, "ok")}, (
-        played.job_errors
-    )
+def test_it_grades_every_hand_in_of_the_programming_quiz_a1_and_a2_with_the_real_autograders(
+    played,
+):
+    assert played.jobs == {
+        ("quiz-programming", JobStatus.DONE, "ok"),
+        ("a1", JobStatus.DONE, "ok"),
+        ("a2", JobStatus.DONE, "ok"),
+    }, played.job_errors
+    assert sorted(played.autograded["quiz-programming"]) == [
+        s for s in STUDENTS if s != "student12"
+    ]
     assert sorted(played.autograded["a1"]) == STUDENTS
     assert sorted(played.autograded["a2"]) == STUDENTS
 
@@ -176,6 +183,11 @@ def test_it_scores_the_reference_the_flawed_variants_and_the_starter_apart(playe
     a1 = {name: points for name, (points, _) in played.autograded["a1"].items()}
     assert (a1["student01"], a1["student07"]) == (Decimal(100), Decimal(0))
     assert Decimal(0) < a1["student02"] < Decimal(100)  # its ReLU backward pass is wrong
+    # Correct hand-ins in other styles than the reference: float32, loops.
+    assert (a1["student05"], a1["student11"]) == (Decimal(100), Decimal(100))
+    quiz = {name: points for name, (points, _) in played.autograded["quiz-programming"].items()}
+    assert (quiz["student01"], quiz["student02"]) == (Decimal(100), Decimal(100))
+    assert Decimal(0) < quiz["student07"] < Decimal(100)  # distances not clipped: a nan
 
 
 def test_it_draws_grace_days_for_late_hand_ins_and_zeroes_one_beyond_the_pool(played):
@@ -196,7 +208,7 @@ def test_it_fills_the_gradebook_with_a_total_for_every_student(played):
     assert sorted(grades) == STUDENTS
     assert all(grade.current is not None and grade.final is not None for grade in grades.values())
     assert len({grade.current for grade in grades.values()}) > 6
-    # student07 and student09 each never wrote one paper review; student12 missed a quiz.
+    # student07 and student09 each never wrote one paper review; student12 missed both quizzes.
     missing = sorted(name for name, grade in grades.items() if MISSING_WORK in grade.flags)
     assert missing == ["student07", "student09", "student12"]
     # One is below the theory quiz's pass mark, the other missed the programming quiz.

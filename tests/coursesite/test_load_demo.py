@@ -128,17 +128,19 @@ def test_it_plays_the_staff_scores_and_the_hand_ins_of_the_first_eight_weeks(db)
         for slug in ("a1", "a2", "a3")
     }
     assert handed_in == {"a1": STUDENTS, "a2": STUDENTS, "a3": []}  # A3 is due that night
-    assert GradingJob.objects.filter(status="queued").count() == 24
+    # A1 and A2, and the programming quiz (student12 never handed it in).
+    assert GradingJob.objects.filter(status="queued").count() == 35
     scored = {
         slug: Score.objects.filter(item__slug=slug).count()
         for slug in ("quiz-theory", "quiz-programming", "midterm", "proposal", "review-w08",
                      "review-w09", "paper-presentation")
     }  # fmt: skip
-    # Scored with rubrics: every group's proposal, the reviews handed in more than four days
-    # ago (student09 never wrote the week 8 one), the roles held by then.
+    # The theory quiz from the attempts (student12 never took it); the programming quiz once
+    # the worker grades it. Scored with rubrics: every group's proposal, the reviews handed in
+    # more than four days ago (student09 never wrote the week 8 one), the roles held by then.
     assert scored == {
-        "quiz-theory": 12,
-        "quiz-programming": 11,
+        "quiz-theory": 11,
+        "quiz-programming": 0,
         "midterm": 12,
         "proposal": 12,
         "review-w08": 11,

@@ -17,7 +17,7 @@ from tests.conftest import Personas
 
 # The course page in a fixed number of queries: session, user, membership with its course, then
 # the course with its grace policy, meetings, events with their items, categories, items.
-COURSE_PAGE_QUERIES = 8
+COURSE_PAGE_QUERIES = 9
 
 
 BLOCKS = {

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class QuizzesConfig(AppConfig):
+    name = "quizzes"
+    verbose_name = "Quizzes"
+
+    def ready(self) -> None:
+        from coursesite.course_file.sections import register_section
+        from coursesite.demo import demo_player_register
+        from quizzes.course_file import QuizzesSection
+        from quizzes.demo import QuizPlayer
+
+        register_section(QuizzesSection())
+        demo_player_register(QuizPlayer())
