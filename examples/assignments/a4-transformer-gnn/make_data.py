@@ -5,9 +5,13 @@
 Zachary's karate club (networkx.karate_club_graph(), label = the node's 'club') with its nodes
 renumbered by a fixed permutation, so that a hand-in cannot simply look the labels up by node id.
 A few labelled nodes per club are public; the other nodes' labels go to private/ only.
+
+Then bundle/public/ (with the hand-written a4_cases.py) is copied to starter/public/, which
+students get.
 """
 
 import json
+import shutil
 from pathlib import Path
 
 import networkx as nx
@@ -16,6 +20,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 PUBLIC = HERE / "bundle" / "public"
 PRIVATE = HERE / "bundle" / "private"
+COPIES = (HERE / "starter" / "public",)
 SEED = 541
 TRAIN_PER_CLUB = 3
 CLUBS = ("Mr. Hi", "Officer")
@@ -52,6 +57,9 @@ def main() -> None:
     # The held-out sorting sequences are drawn from this seed by the grader, never in the sandbox.
     secret = {"sort_seed": int(rng.integers(2**31)), "sort_sequences": 2000}
     (PRIVATE / "heldout.json").write_text(json.dumps(secret, indent=1) + "\n")
+    for copy in COPIES:
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(PUBLIC, copy, ignore=shutil.ignore_patterns("__pycache__"))
 
 
 if __name__ == "__main__":

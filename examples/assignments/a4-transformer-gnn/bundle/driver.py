@@ -45,10 +45,10 @@ def save(test, name, tensor):
     np.save(OUT / f"{test}.{name}.npy", value.numpy(), allow_pickle=False)
 
 
-def save_weights(test, model):
-    """The trained parameters (not buffers) in out/<test>.pt: the grader evaluates them itself."""
-    weights = {name: value.detach().cpu().float() for name, value in model.named_parameters()}
-    torch.save(weights, OUT / f"{test}.pt")
+def save_weights(name, model):
+    """The trained parameters (not buffers) in out/<name>.pt: the grader evaluates them itself."""
+    weights = {key: value.detach().cpu().float() for key, value in model.named_parameters()}
+    torch.save(weights, OUT / f"{name}.pt")
 
 
 def load_weights(module, weights):
@@ -65,7 +65,7 @@ def load_weights(module, weights):
 
 # The hidden test own_attention: were PyTorch's attention routines used instead of the student's?
 # They are wrapped before the hand-in is imported, so `from torch... import` gets the wrapper too.
-BUILTIN_CALLS = {}
+BUILTIN_CALLS: dict[str, int] = {}
 
 
 def _count_calls(owner, name, shown):
@@ -94,56 +94,59 @@ def attention_unmasked(transformer):
 
 
 def attention_masks(transformer):
-    all_cases = cases.attention_masks()
-    functions = all_cases.pop("functions")
-    save("attention_masks", "causal_mask", transformer.causal_mask(7, DEVICE))
-    lengths = functions["lengths"].to(DEVICE)
-    save("attention_masks", "padding_mask", transformer.padding_mask(lengths, 6))
-    for name, case in all_cases.items():
+    functions = cases.mask_functions()
+    for length in functions["causal_mask"]:
+        save("attention_masks", f"causal_mask.{length}", transformer.causal_mask(length, DEVICE))
+    for number, (lengths, max_len) in enumerate(functions["padding_mask"]):
+        mask = transformer.padding_mask(torch.tensor(lengths, device=DEVICE), max_len)
+        save("attention_masks", f"padding_mask.{number}", mask)
+    # A tensor on the meta device has a device, a shape and a dtype but no values: a mask made on
+    # the CPU whatever device it is asked for shows here, not only on a GPU worker.
+    meta = transformer.causal_mask(5, "meta")
+    on_meta = {"device": str(meta.device), "shape": list(meta.shape), "dtype": str(meta.dtype)}
+    for name, case in cases.attention_masks().items():
         case = on_device(case)
         output, weights = transformer.scaled_dot_product_attention(
             case["q"], case["k"], case["v"], case["mask"]
         )
         save("attention_masks", f"{name}.output", output)
         save("attention_masks", f"{name}.weights", weights)
-    return {}
+    return {"causal_mask_on_meta": on_meta}
+
+
+def _masks(case):
+    """The masks a case gives, as keyword arguments: one left out is left to its default."""
+    return {name: case[name] for name in ("key_padding_mask", "attn_mask") if name in case}
 
 
 def multihead_attention(transformer):
     all_cases = cases.multihead_attention()
     attention = transformer.MultiHeadAttention(32, 4)
-    load_weights(attention, all_cases["weights"])
+    load_weights(attention, all_cases.pop("weights"))
     attention.to(DEVICE)
-    cross = on_device(all_cases["cross"])
-    inputs = [cross[name].requires_grad_() for name in ("query", "key", "value")]
-    output, weights = attention(*inputs, key_padding_mask=cross["key_padding_mask"])
-    (output * cross["grad_weights"]).sum().backward()
-    save("multihead_attention", "cross.output", output)
-    save("multihead_attention", "cross.weights", weights)
-    for name, tensor in zip(("query", "key", "value"), inputs, strict=True):
-        save("multihead_attention", f"cross.grad_{name}", tensor.grad)
-    case = on_device(all_cases["self_causal"])
-    x = case["x"].requires_grad_()
-    output, weights = attention(
-        x, x, x, key_padding_mask=case["key_padding_mask"], attn_mask=case["attn_mask"]
-    )
-    (output * case["grad_weights"]).sum().backward()
-    save("multihead_attention", "self_causal.output", output)
-    save("multihead_attention", "self_causal.weights", weights)
-    save("multihead_attention", "self_causal.grad_x", x.grad)
+    for case_name, case in all_cases.items():
+        case = on_device(case)
+        names = ("x",) if "x" in case else ("query", "key", "value")
+        inputs = {name: case[name].requires_grad_() for name in names}
+        arguments = [inputs["x"]] * 3 if "x" in inputs else list(inputs.values())
+        output, weights = attention(*arguments, **_masks(case))
+        (output * case["grad_weights"]).sum().backward()
+        save("multihead_attention", f"{case_name}.output", output)
+        save("multihead_attention", f"{case_name}.weights", weights)
+        for name, tensor in inputs.items():
+            save("multihead_attention", f"{case_name}.grad_{name}", tensor.grad)
     return {}
 
 
 def transformer_forward(transformer):
     all_cases = cases.transformer_forward()
     model = transformer.TinyTransformer()
-    load_weights(model, all_cases["weights"])
+    load_weights(model, all_cases.pop("weights"))
     model.to(DEVICE).eval()
     with torch.no_grad():
-        full = on_device(all_cases["full"])
-        save("transformer_forward", "full", model(full["tokens"]))
-        padded = on_device(all_cases["padded"])
-        save("transformer_forward", "padded", model(padded["tokens"], padded["key_padding_mask"]))
+        for name, case in all_cases.items():
+            case = on_device(case)
+            save("transformer_forward", name, model(case["tokens"], **_masks(case)))
     return {}
 
 
@@ -152,9 +155,14 @@ def own_attention(transformer):
 
 
 def gcn_normalization(gnn):
-    adjacency = cases.gcn()["graph"]["adjacency"].to(DEVICE)
+    all_cases = cases.gcn()
+    adjacency = all_cases["graph"]["adjacency"].to(DEVICE)
     save("gcn_normalization", "adj_norm", gnn.normalized_adjacency(adjacency))
-    return {}
+    single = all_cases["single_node"]["adjacency"].to(DEVICE)
+    save("gcn_normalization", "single_node", gnn.normalized_adjacency(single))
+    in_float64 = gnn.normalized_adjacency(adjacency.double())
+    save("gcn_normalization", "float64", in_float64)
+    return {"float64_dtype": str(in_float64.dtype)}
 
 
 def gcn_layer(gnn):
@@ -169,6 +177,7 @@ def gcn_layer(gnn):
     save("gcn_layer", "layer.output", output)
     save("gcn_layer", "layer.grad_x", x.grad)
     save("gcn_layer", "layer.grad_weight", layer.weight.grad)
+    save("gcn_layer", "layer.grad_bias", layer.bias.grad)
     model = gnn.GCN(5, hidden=4, num_classes=3)
     load_weights(model, all_cases["model_weights"])
     model.to(DEVICE).eval()
@@ -178,19 +187,60 @@ def gcn_layer(gnn):
     return {}
 
 
-def karate_training(gnn):
+def gcn_dropout(gnn):
+    """GCN in training mode, watched through hooks on the layers it really calls: what conv1
+    returned and what conv2 was given (the last call of each)."""
+    all_cases = cases.gcn()
+    model = gnn.GCN(5, hidden=16, num_classes=3, dropout=cases.GCN_DROPOUT)
+    load_weights(model, all_cases["dropout_weights"])
+    model.to(DEVICE).train()
+    case = on_device(all_cases["dropout"])
+    seen = {}
+
+    # Copies: an in-place ReLU or dropout may change these very tensors later in the pass.
+    def after_conv1(module, args, output):
+        seen["conv1_output"] = output.detach().clone()
+
+    def before_conv2(module, args, kwargs):
+        seen["conv2_input"] = (args[0] if args else kwargs["x"]).detach().clone()
+
+    hooks = [
+        model.conv1.register_forward_hook(after_conv1),
+        model.conv2.register_forward_pre_hook(before_conv2, with_kwargs=True),
+    ]
+    with torch.no_grad():
+        output = model(case["x"], case["adj_norm"])
+    for hook in hooks:
+        hook.remove()
+    for name, tensor in seen.items():
+        save("gcn_dropout", name, tensor)
+    save("gcn_dropout", "output", output)
+    return {"seen": sorted(seen)}
+
+
+def _karate():
     def load(name):
         return torch.from_numpy(np.load(f"public/karate_{name}.npy", allow_pickle=False))
 
     adjacency = load("adjacency")
-    features = torch.eye(adjacency.shape[0])
+    return adjacency, torch.eye(adjacency.shape[0]), load("train_nodes"), load("train_labels")
+
+
+def karate_training(gnn):
     started = time.monotonic()
-    model, losses = gnn.train_gcn(
-        adjacency, features, load("train_nodes"), load("train_labels"), seed=SEED, device=DEVICE
-    )
+    model, losses = gnn.train_gcn(*_karate(), seed=SEED, device=DEVICE)
     seconds = time.monotonic() - started
     save_weights("karate_training", model)
     return {"losses": [float(loss) for loss in losses], "seconds": seconds}
+
+
+def seeded_training(gnn):
+    """train_gcn twice with the same seed, from two different states of the global generator."""
+    for run_number in (1, 2):
+        torch.manual_seed(SEED + run_number)
+        model, _ = gnn.train_gcn(*_karate(), seed=SEED, device=DEVICE)
+        save_weights(f"seeded_training.{run_number}", model)
+    return {}
 
 
 def sorter_training(transformer):
@@ -221,7 +271,9 @@ TESTS = (
     ("own_attention", "transformer", own_attention),
     ("gcn_normalization", "gnn", gcn_normalization),
     ("gcn_layer", "gnn", gcn_layer),
+    ("gcn_dropout", "gnn", gcn_dropout),
     ("karate_training", "gnn", karate_training),
+    ("seeded_training", "gnn", seeded_training),
     ("sorter_training", "transformer", sorter_training),
     # Again, to count calls made while training too; the first one survives a run out of time.
     ("own_attention", "transformer", own_attention),

@@ -53,22 +53,30 @@ def reference_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None):
 
 
 def check_attention(transformer) -> None:
-    for case in cases.attention_unmasked():
+    for number, case in enumerate(cases.attention_unmasked()):
         got = transformer.scaled_dot_product_attention(case["q"], case["k"], case["v"])
         want = reference_attention(case["q"], case["k"], case["v"], None)
-        close("unmasked output", got[0], want[0])
-        close("unmasked weights", got[1], want[1])
-    all_cases = cases.attention_masks()
-    lengths = all_cases.pop("functions")["lengths"]
-    assert torch.equal(transformer.causal_mask(7), torch.ones(7, 7, dtype=torch.bool).tril())
-    assert torch.equal(transformer.padding_mask(lengths, 6), torch.arange(6) < lengths[:, None])
-    for name, case in all_cases.items():
+        close(f"unmasked case {number} output", got[0], want[0])
+        close(f"unmasked case {number} weights", got[1], want[1])
+    functions = cases.mask_functions()
+    for length in functions["causal_mask"]:
+        want = torch.ones(length, length, dtype=torch.bool).tril()
+        assert torch.equal(transformer.causal_mask(length), want), f"causal_mask({length})"
+    on_meta = transformer.causal_mask(5, "meta")
+    assert on_meta.device.type == "meta", "causal_mask must make its mask on the given device"
+    for lengths, max_len in functions["padding_mask"]:
+        want = torch.arange(max_len) < torch.tensor(lengths)[:, None]
+        got = transformer.padding_mask(torch.tensor(lengths), max_len)
+        assert torch.equal(got, want), f"padding_mask({lengths}, {max_len})"
+    for name, case in cases.attention_masks().items():
         got = transformer.scaled_dot_product_attention(
             case["q"], case["k"], case["v"], case["mask"]
         )
         want = reference_attention(case["q"], case["k"], case["v"], case["mask"])
         close(f"{name} mask output", got[0], want[0])
         close(f"{name} mask weights", got[1], want[1])
+        masked = ~case["mask"].expand_as(got[1])
+        assert torch.all(got[1][masked] == 0), f"{name} mask: masked weights must be exactly 0"
 
 
 def check_multihead(transformer) -> None:
@@ -83,16 +91,18 @@ def check_multihead(transformer) -> None:
         theirs.out_proj.load_state_dict(
             {"weight": weights["out_proj.weight"], "bias": weights["out_proj.bias"]}
         )
-    for name in ("cross", "self_causal"):
-        case = all_cases[name]
-        masks = {"key_padding_mask": case["key_padding_mask"], "attn_mask": case.get("attn_mask")}
+    for name, case in all_cases.items():
+        if name == "weights":
+            continue
+        # A mask the case does not give is left out, to its default.
+        masks = {k: case[k] for k in ("key_padding_mask", "attn_mask") if k in case}
         answers = []
         for module, flip in ((mine, False), (theirs, True)):
             inputs = (
                 [case["x"]] * 3 if "x" in case else [case[n] for n in ("query", "key", "value")]
             )
             inputs = [x.clone().requires_grad_() for x in inputs]
-            given = {k: (~m if flip else m) if m is not None else None for k, m in masks.items()}
+            given = {k: ~m if flip else m for k, m in masks.items()}
             output, attention = module(*inputs, **given)
             (output * case["grad_weights"]).sum().backward()
             answers.append([output, attention, *(x.grad for x in inputs)])
@@ -105,22 +115,25 @@ def check_multihead(transformer) -> None:
 def check_transformer_shapes(transformer) -> None:
     all_cases = cases.transformer_forward()
     model = transformer.TinyTransformer()
-    load(model, all_cases["weights"])
-    logits = model.eval()(all_cases["full"]["tokens"])
-    assert logits.shape == (4, 16, 11), f"logits of shape {list(logits.shape)}, not [4, 16, 11]"
+    load(model, all_cases.pop("weights"))
+    for name, case in all_cases.items():
+        tokens = case["tokens"]
+        logits = model.eval()(tokens, case.get("key_padding_mask"))
+        shape = [*tokens.shape, 11]
+        assert list(logits.shape) == shape, f"{name}: logits {list(logits.shape)}, not {shape}"
     print("    (only shapes here: the autograder compares the logits with its own copy)")
 
 
 def check_gcn(gnn) -> None:
     all_cases = cases.gcn()
-    adjacency = all_cases["graph"]["adjacency"]
-    a_hat = adjacency + torch.eye(12)
-    degree = a_hat.sum(dim=1)
-    close(
-        "normalized_adjacency",
-        gnn.normalized_adjacency(adjacency),
-        a_hat / degree.outer(degree).sqrt(),
-    )
+    for name in ("graph", "single_node"):
+        adjacency = all_cases[name]["adjacency"]
+        a_hat = adjacency + torch.eye(len(adjacency))
+        degree = a_hat.sum(dim=1)
+        want = a_hat / degree.outer(degree).sqrt()
+        close(f"normalized_adjacency ({name})", gnn.normalized_adjacency(adjacency), want)
+    in_float64 = gnn.normalized_adjacency(all_cases["graph"]["adjacency"].double())
+    assert in_float64.dtype == torch.float64, "normalized_adjacency must keep the dtype"
     case = all_cases["layer"]
     layer = gnn.GCNLayer(5, 3)
     load(layer, {"weight": case["weight"], "bias": case["bias"]})
@@ -130,7 +143,32 @@ def check_gcn(gnn) -> None:
     expected = case["adj_norm"] @ x_ref @ case["weight"] + case["bias"]
     (expected * case["grad_weights"]).sum().backward()
     close("GCNLayer output", layer(case["x"], case["adj_norm"]), expected)
+    assert x.grad is not None and x_ref.grad is not None
     close("GCNLayer gradient of x", x.grad, x_ref.grad)
+
+
+def check_gcn_dropout(gnn) -> None:
+    """What goes into conv2 in training mode: ReLU(conv1's output), then dropout."""
+    all_cases = cases.gcn()
+    rate = cases.GCN_DROPOUT
+    model = gnn.GCN(5, hidden=16, num_classes=3, dropout=rate)
+    load(model, all_cases["dropout_weights"])
+    seen: dict[str, Tensor] = {}
+    # Copies: an in-place ReLU or dropout may change these very tensors later in the pass.
+    model.conv1.register_forward_hook(lambda module, args, out: seen.update(conv1=out.clone()))
+    model.conv2.register_forward_pre_hook(
+        lambda module, args, kwargs: seen.update(conv2=(args[0] if args else kwargs["x"]).clone()),
+        with_kwargs=True,
+    )
+    with torch.no_grad():
+        model.train()(all_cases["dropout"]["x"], all_cases["dropout"]["adj_norm"])
+    assert set(seen) == {"conv1", "conv2"}, "GCN.forward must call self.conv1 and self.conv2"
+    hidden, given = functional.relu(seen["conv1"]), seen["conv2"]
+    dropped = given.abs() <= ATOL
+    kept = torch.isclose(given, hidden / (1 - rate), rtol=RTOL, atol=ATOL)
+    assert torch.all(dropped | kept), "conv2's input must be 0 or ReLU(conv1) / (1 - p)"
+    share = dropped[hidden > ATOL].float().mean().item()
+    print(f"    {share:.0%} of the hidden values dropped (dropout={rate})")
 
 
 def train_sorter(transformer) -> None:
@@ -154,6 +192,11 @@ def train_gcn(gnn) -> None:
     adjacency, nodes, labels = load("adjacency"), load("train_nodes"), load("train_labels")
     features = torch.eye(adjacency.shape[0])
     model, losses = gnn.train_gcn(adjacency, features, nodes, labels, seed=0, log=lambda line: None)
+    again, _ = gnn.train_gcn(adjacency, features, nodes, labels, seed=0, log=lambda line: None)
+    for (name, weight), (_, other) in zip(
+        model.named_parameters(), again.named_parameters(), strict=True
+    ):
+        assert torch.allclose(weight, other), f"the same seed gave another {name}"
     print("    loss every 20 epochs:", *(f"{x:.3g}" for x in losses[::20]))
     with torch.no_grad():
         logits = model.eval()(features, gnn.normalized_adjacency(adjacency))
@@ -175,6 +218,7 @@ def main() -> None:
         ("MultiHeadAttention vs nn.MultiheadAttention", lambda: check_multihead(transformer)),
         ("TinyTransformer loads the weights", lambda: check_transformer_shapes(transformer)),
         ("normalized_adjacency and GCNLayer", lambda: check_gcn(gnn)),
+        ("GCN's dropout in training mode", lambda: check_gcn_dropout(gnn)),
     ]
     if not quick:
         checks += [("train_sorter", lambda: train_sorter(transformer))]

@@ -44,7 +44,8 @@ class GCNLayer(nn.Module):
 class GCN(nn.Module):
     """Two GCN layers: conv1, ReLU, dropout, conv2 -> class logits (no softmax).
 
-    Dropout (probability ``dropout``) is applied only in training mode.
+    Dropout (probability ``dropout``) is applied only in training mode, as F.dropout does it.
+    Call the layers as modules, self.conv1(...) and self.conv2(...): the autograder hooks them.
     """
 
     def __init__(
@@ -75,8 +76,9 @@ def train_gcn(
 
     adj (N, N) float 0/1, features (N, F) float, train_nodes and train_labels (K,) int64.
     Returns (a GCN(F) with the default sizes, in eval mode, on ``device``; the training loss of
-    each epoch). Call torch.manual_seed(seed) first. Kipf and Welling's recipe works: Adam,
-    learning rate 0.01, weight decay 5e-4, 200 epochs (well under a second here).
+    each epoch). Call torch.manual_seed(seed) first: two calls with the same seed must return the
+    same weights. Kipf and Welling's recipe works: Adam, learning rate 0.01, weight decay 5e-4,
+    200 epochs (well under a second here).
     """
     # TODO
     raise NotImplementedError

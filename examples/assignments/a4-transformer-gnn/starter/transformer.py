@@ -35,7 +35,8 @@ def scaled_dot_product_attention(
     q: (..., Lq, d), k: (..., Lk, d), v: (..., Lk, dv); mask: bool, broadcastable to
     (..., Lq, Lk), True where the query may attend to the key. Every query row has at least one
     key it may attend to. Returns (output (..., Lq, dv), weights (..., Lq, Lk)); the weights of
-    each query sum to 1 and are exactly 0 where the mask is False.
+    each query sum to 1 and are exactly 0 where the mask is False. Scores may reach the hundreds:
+    the softmax must not overflow.
     """
     # TODO: scores, mask, softmax over the keys, weighted sum of the values.
     raise NotImplementedError

@@ -8,6 +8,8 @@ every mask is boolean, True where attending is allowed (True at real tokens for 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor
 
@@ -47,7 +49,7 @@ def gcn_shapes(in_features: int, hidden: int, num_classes: int) -> dict[str, tup
 
 
 def _mha_shapes(d_model: int, prefix: str = "") -> dict[str, tuple[int, ...]]:
-    shapes = {}
+    shapes: dict[str, tuple[int, ...]] = {}
     for projection in ("q_proj", "k_proj", "v_proj", "out_proj"):
         shapes[f"{prefix}{projection}.weight"] = (d_model, d_model)
         shapes[f"{prefix}{projection}.bias"] = (d_model,)
@@ -73,45 +75,87 @@ def _lengths_mask(lengths: list[int], max_len: int) -> Tensor:
     return torch.arange(max_len) < torch.tensor(lengths)[:, None]
 
 
-def attention_unmasked() -> list[Case]:
-    generator = torch.Generator().manual_seed(4101)
+def _normal(seed: int) -> Callable[..., Tensor]:
+    """randn(*shape) drawing from its own generator seeded with ``seed``."""
+    generator = torch.Generator().manual_seed(seed)
 
     def randn(*shape: int) -> Tensor:
         return torch.randn(shape, generator=generator)
 
-    return [
+    return randn
+
+
+def attention_unmasked() -> list[Case]:
+    """3-D and 4-D inputs with dv != d; then no batch dimension at all, three of them, a single
+    query and key, and scores in the hundreds (where exp() overflows float32 unless each row's
+    maximum is subtracted first)."""
+    randn = _normal(4101)
+    cases = [
         {"q": randn(2, 3, 6, 16), "k": randn(2, 3, 6, 16), "v": randn(2, 3, 6, 16)},
         {"q": randn(4, 5, 8), "k": randn(4, 9, 8), "v": randn(4, 9, 12)},
+    ]
+    randn = _normal(4106)
+    return [
+        *cases,
+        {"q": randn(5, 8), "k": randn(7, 8), "v": randn(7, 3)},
+        {"q": randn(2, 1, 3, 4, 8), "k": randn(2, 1, 3, 5, 8), "v": randn(2, 1, 3, 5, 6)},
+        {"q": randn(1, 1, 4), "k": randn(1, 1, 4), "v": randn(1, 1, 5)},
+        {"q": 12 * randn(3, 6, 8), "k": 12 * randn(3, 6, 8), "v": randn(3, 6, 8)},
     ]
 
 
 def attention_masks() -> dict[str, Case]:
-    """Three attention cases (padding, causal, both) and the inputs of the mask functions."""
+    """Masked attention: padding, causal and both (4-D); padding on 3-D cross-attention, the mask
+    (B, 1, Lk); and both masks on scores in the hundreds. Rows 1 and 2 of the padding masks have
+    a single real key."""
     generator = torch.Generator().manual_seed(4102)
 
     def qkv(batch: int, length: int) -> Case:
         return {name: torch.randn(batch, 2, length, 8, generator=generator) for name in "qkv"}
 
-    lengths = [6, 3, 1, 5]
-    padding = _lengths_mask(lengths, 6)
+    padding = _lengths_mask([6, 3, 1, 5], 6)
     causal = torch.ones(7, 7, dtype=torch.bool).tril()
+    randn = _normal(4107)
     return {
         "padding": {**qkv(4, 6), "mask": padding[:, None, None, :]},
         "causal": {**qkv(3, 7), "mask": causal},
         "both": {**qkv(4, 6), "mask": padding[:, None, None, :] & causal[:6, :6]},
-        "functions": {"lengths": torch.tensor(lengths), "max_len": torch.tensor(6)},
+        "cross_3d": {
+            "q": randn(3, 5, 8),
+            "k": randn(3, 6, 8),
+            "v": randn(3, 6, 4),
+            "mask": _lengths_mask([6, 2, 1], 6)[:, None, :],
+        },
+        "large": {
+            "q": 12 * randn(3, 2, 6, 8),
+            "k": 12 * randn(3, 2, 6, 8),
+            "v": randn(3, 2, 6, 8),
+            "mask": _lengths_mask([6, 1, 4], 6)[:, None, None, :] & causal[:6, :6],
+        },
+    }
+
+
+def mask_functions() -> dict[str, list]:
+    """The arguments of causal_mask (the lengths) and of padding_mask ((lengths, max_len), with
+    max_len above the longest length too, and a batch of one)."""
+    return {
+        "causal_mask": [7, 1, 4],
+        "padding_mask": [([6, 3, 1, 5], 6), ([2, 5, 1], 7), ([1], 1)],
     }
 
 
 def multihead_attention() -> dict[str, Case]:
-    """MultiHeadAttention(32, 4)'s weights, a cross-attention case and a causal self-attention
-    case; ``grad_weights`` is the tensor the output is multiplied with before summing."""
+    """MultiHeadAttention(32, 4)'s weights and four cases: cross-attention with a key padding
+    mask, causal self-attention with a key padding mask, self-attention with an attention mask
+    alone, and one query in a batch of one without masks. A case with ``x`` is self-attention
+    (query = key = value = x); ``grad_weights`` is the tensor the output is multiplied with before
+    summing."""
     generator = torch.Generator().manual_seed(4103)
 
     def randn(*shape: int) -> Tensor:
         return torch.randn(shape, generator=generator)
 
-    return {
+    cases = {
         "weights": _random_weights(_mha_shapes(32), generator),
         "cross": {
             "query": randn(3, 5, 32),
@@ -127,12 +171,26 @@ def multihead_attention() -> dict[str, Case]:
             "grad_weights": randn(3, 6, 32),
         },
     }
+    randn = _normal(4108)
+    cases["self_attn_mask"] = {
+        "x": randn(2, 5, 32),
+        "attn_mask": torch.ones(5, 5, dtype=torch.bool).tril(),
+        "grad_weights": randn(2, 5, 32),
+    }
+    cases["single"] = {
+        "query": randn(1, 1, 32),
+        "key": randn(1, 5, 32),
+        "value": randn(1, 5, 32),
+        "grad_weights": randn(1, 1, 32),
+    }
+    return cases
 
 
 def transformer_forward() -> dict[str, Case]:
-    """Weights for TinyTransformer(), full-length tokens, and shorter padded tokens."""
+    """Weights for TinyTransformer(), full-length tokens, shorter padded tokens, a single token,
+    and a batch of two whose first sequence is one token long."""
     generator = torch.Generator().manual_seed(4104)
-    return {
+    cases = {
         "weights": _random_weights(transformer_shapes(), generator),
         "full": {"tokens": torch.randint(0, VOCAB_SIZE, (4, MAX_LEN), generator=generator)},
         "padded": {
@@ -140,11 +198,23 @@ def transformer_forward() -> dict[str, Case]:
             "key_padding_mask": _lengths_mask([10, 7, 4], 10),
         },
     }
+    generator = torch.Generator().manual_seed(4109)
+    cases["single"] = {"tokens": torch.randint(0, VOCAB_SIZE, (1, 1), generator=generator)}
+    cases["short_padded"] = {
+        "tokens": torch.randint(0, VOCAB_SIZE, (2, 5), generator=generator),
+        "key_padding_mask": _lengths_mask([1, 5], 5),
+    }
+    return cases
+
+
+# GCN(5, hidden=16, num_classes=3, dropout=GCN_DROPOUT) is run in training mode.
+GCN_DROPOUT = 0.25
 
 
 def gcn() -> dict[str, Case]:
-    """A 12-node graph (node 11 has no edges), GCNLayer(5, 3) and GCN(5, hidden=4, num_classes=3)
-    weights and inputs."""
+    """A 12-node graph (node 11 has no edges) and a one-node graph; GCNLayer(5, 3) and
+    GCN(5, hidden=4, num_classes=3) weights and inputs; and GCN(5, 16, 3)'s weights and inputs for
+    the dropout check."""
     generator = torch.Generator().manual_seed(4105)
     upper = (torch.rand(12, 12, generator=generator) < 0.3).float().triu(diagonal=1)
     adjacency = upper + upper.T
@@ -152,7 +222,7 @@ def gcn() -> dict[str, Case]:
     # Any symmetric matrix will do as a layer's propagation matrix.
     propagation = torch.rand(12, 12, generator=generator) / 6
     propagation = (propagation + propagation.T) / 2
-    return {
+    cases = {
         "graph": {"adjacency": adjacency},
         "layer": {
             **_random_weights({"weight": (5, 3), "bias": (3,)}, generator),
@@ -163,3 +233,8 @@ def gcn() -> dict[str, Case]:
         "model_weights": _random_weights(gcn_shapes(5, 4, 3), generator),
         "model": {"x": torch.randn(12, 5, generator=generator), "adj_norm": propagation},
     }
+    generator = torch.Generator().manual_seed(4110)
+    cases["single_node"] = {"adjacency": torch.zeros(1, 1)}
+    cases["dropout_weights"] = _random_weights(gcn_shapes(5, 16, 3), generator)
+    cases["dropout"] = {"x": torch.randn(12, 5, generator=generator), "adj_norm": propagation}
+    return cases

@@ -1,4 +1,10 @@
-"""A4, part 2: a graph convolutional network (Kipf and Welling, 2017) for node classification."""
+"""A4, part 2: a graph convolutional network (Kipf and Welling, 2017) for node classification.
+
+A correct hand-in in another style than the reference: the normalization as a product of matrices
+with diagonal ones, the propagation as a sparse matrix product (torch.sparse.mm), and training as
+in Kipf and Welling's code, with weight decay on the first layer only and the loss as NLL of a
+log-softmax.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,9 @@ def normalized_adjacency(adj: Tensor) -> Tensor:
     D is the diagonal degree matrix of A + I (every node gets a self-loop, so no degree is 0).
     Same dtype and device as ``adj``.
     """
-    return adj + torch.eye(adj.shape[0], dtype=adj.dtype, device=adj.device)
+    with_self_loops = adj + torch.eye(adj.shape[0], dtype=adj.dtype, device=adj.device)
+    d_inv_sqrt = torch.diag(with_self_loops.sum(dim=1) ** -0.5)
+    return d_inv_sqrt @ with_self_loops @ d_inv_sqrt
 
 
 class GCNLayer(nn.Module):
@@ -31,7 +39,8 @@ class GCNLayer(nn.Module):
 
     def forward(self, x: Tensor, adj_norm: Tensor) -> Tensor:
         """x (N, in_features), adj_norm (N, N) from normalized_adjacency -> (N, out_features)."""
-        return adj_norm @ (x @ self.weight) + self.bias
+        adjacency = adj_norm if adj_norm.is_sparse else adj_norm.to_sparse()
+        return torch.sparse.mm(adjacency, x @ self.weight) + self.bias
 
 
 class GCN(nn.Module):
@@ -50,9 +59,10 @@ class GCN(nn.Module):
 
     def forward(self, x: Tensor, adj_norm: Tensor) -> Tensor:
         """x (N, in_features), adj_norm (N, N) -> logits (N, num_classes)."""
-        h = functional.relu(self.conv1(x, adj_norm))
-        h = functional.dropout(h, self.dropout, training=self.training)
-        return self.conv2(h, adj_norm)
+        hidden = self.conv1(x, adj_norm).relu()
+        if self.training:
+            hidden = functional.dropout(hidden, p=self.dropout)
+        return self.conv2(hidden, adj_norm)
 
 
 def train_gcn(
@@ -69,23 +79,30 @@ def train_gcn(
 
     adj (N, N) float 0/1, features (N, F) float, train_nodes and train_labels (K,) int64.
     Returns (a GCN(F) with the default sizes, in eval mode, on ``device``; the training loss of
-    each epoch). Kipf and Welling's recipe: Adam, learning rate 0.01, weight decay 5e-4, 200 epochs.
+    each epoch). Adam at 0.01 for 200 epochs, weight decay 5e-4 on conv1 only (as in Kipf and
+    Welling's code); the sparse adjacency is made once.
     """
     torch.manual_seed(seed)
-    adj_norm = normalized_adjacency(adj.to(device))
-    features, train_nodes = features.to(device), train_nodes.to(device)
-    train_labels = train_labels.to(device)
+    adj_norm = normalized_adjacency(adj.to(device)).to_sparse()
+    features = features.to(device)
+    train_nodes, train_labels = train_nodes.to(device), train_labels.to(device)
     model = GCN(features.shape[1]).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=5e-4)
+    optimizer = torch.optim.Adam(
+        [
+            {"params": model.conv1.parameters(), "weight_decay": 5e-4},
+            {"params": model.conv2.parameters(), "weight_decay": 0.0},
+        ],
+        lr=0.01,
+    )
     losses = []
+    model.train()
     for epoch in range(200):
-        model.train()
-        logits = model(features, adj_norm)
-        loss = functional.cross_entropy(logits[train_nodes], train_labels)
         optimizer.zero_grad()
+        log_probs = functional.log_softmax(model(features, adj_norm), dim=1)
+        loss = functional.nll_loss(log_probs[train_nodes], train_labels)
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-        if (epoch + 1) % 50 == 0:
-            log(f"epoch {epoch + 1}: loss {loss.item():.4f}")
+        if epoch % 40 == 39:
+            log(f"epoch {epoch + 1}: loss {losses[-1]:.4f}")
     return model.eval(), losses
