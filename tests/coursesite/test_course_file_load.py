@@ -135,9 +135,12 @@ def test_it_creates_seven_categories_weighted_as_in_the_file(course: Course) -> 
     assert sum(weights) == 100
 
 
-def test_it_creates_the_four_programming_assignments(course: Course) -> None:
+def test_it_creates_the_programming_quiz_and_the_four_programming_assignments(
+    course: Course,
+) -> None:
     assignments = Assignment.objects.filter(item__course=course).order_by("item__due_at")
     assert [(a.item.slug, a.handin_files) for a in assignments] == [
+        ("quiz-programming", ["quiz.py"]),
         ("a1", ["mlp.py"]),
         ("a2", ["layers.py", "cnn.py"]),
         ("a3", ["rnn.py"]),
