@@ -244,8 +244,4 @@ def _answered(questions: Any) -> list[str]:
 
 
 def _taken(quizzes: Any) -> list[str]:
-    return [
-        f"the quiz of {quiz.item.slug!r}"
-        for quiz in quizzes
-        if quiz.attempts.exists()
-    ]
+    return [f"the quiz of {quiz.item.slug!r}" for quiz in quizzes if quiz.attempts.exists()]
