@@ -117,6 +117,23 @@ class SubjectSource(ABC):
         ``file_url`` (a PDF shown inline), ``links`` (a list of (title, url))."""
         return {}
 
+    # Work whose points go elsewhere than the item's Scores (a quiz's derivation: to its answer,
+    # out of the question's points) records them itself.
+    records_itself = False
+
+    def record(
+        self,
+        item: GradeItem,
+        subject: str,
+        fraction: Decimal | None,
+        *,
+        changed_by: AbstractBaseUser | None,
+        reason: str,
+    ) -> bool:
+        """Take the rubric's ``fraction`` of the work's points (None: no evaluation counts);
+        returns whether anything changed. Only for a source that ``records_itself``."""
+        raise NotImplementedError
+
 
 class StudentSource(SubjectSource):
     """``student:N``: a student's own work on an item that has a rubric (an exam)."""
@@ -518,6 +535,8 @@ def item_scores_refresh(
     source = source_of_item(item)
     works = source.works(item)
     outcomes = item_outcomes(item)
+    if source.records_itself:
+        return _works_record(source, item, works, outcomes, students, changed_by, reason)
     adjustments = {(a.subject, a.student_id): a for a in MemberAdjustment.objects.filter(item=item)}
     wanted = (
         set(students)
@@ -550,6 +569,31 @@ def item_scores_refresh(
             reason=reason,
         )
         changed += int(old is None or score.updated_at != old.updated_at)
+    return changed
+
+
+def _works_record(
+    source: SubjectSource,
+    item: GradeItem,
+    works: Sequence[Work],
+    outcomes: dict[str, Outcome],
+    students: Iterable[int] | None,
+    changed_by: AbstractBaseUser | None,
+    reason: str,
+) -> int:
+    """``item_scores_refresh`` for a source that records its work's points itself."""
+    wanted = set(students) if students is not None else None
+    changed = 0
+    for work in works:
+        if wanted is not None and not wanted & set(work.students):
+            continue
+        outcome = outcomes.get(work.subject)
+        fraction = None
+        if outcome is not None and outcome.points is not None and outcome.rubric_points > 0:
+            fraction = outcome.points / outcome.rubric_points
+        changed += int(
+            source.record(item, work.subject, fraction, changed_by=changed_by, reason=reason)
+        )
     return changed
 
 

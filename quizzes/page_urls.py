@@ -12,4 +12,5 @@ urlpatterns = [
     path(f"{QUIZ}/start/", views.quiz_start_page, name="quiz-start"),
     path(f"{ATTEMPT}/", views.attempt_page, name="quiz-attempt"),
     path(f"{ATTEMPT}/submit/", views.attempt_submit_page, name="quiz-submit"),
+    path(f"{QUIZ}/derivations/<int:pk>/", views.derivation_file, name="quiz-derivation"),
 ]

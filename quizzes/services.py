@@ -283,18 +283,21 @@ def _mark(answer: Answer, fraction: Decimal, question: Question, feedback: str =
 
 
 @transaction.atomic
-def derivation_score(*, answer: Answer, points: Decimal, scored_by: User) -> Answer:
-    """Staff's points for a handed-in derivation (from its rubric); the attempt and the quiz's
-    Score follow."""
+def derivation_score(*, answer: Answer, points: Decimal | None, scored_by: User | None) -> Answer:
+    """Staff's points for a handed-in derivation (from its rubric; None when no evaluation counts
+    any more); the attempt and the quiz's Score follow."""
     answer = Answer.objects.select_related(
         "question", "attempt__quiz__item", "attempt__student"
     ).get(pk=answer.pk)
     question = answer.question
     if question.kind != QuestionKind.DERIVATION:
         raise ValidationError({"answer": "Only derivations are scored by staff."})
-    if not Decimal(0) <= points <= question.points:
+    if points is None:
+        answer.fraction = answer.points = None
+    elif not Decimal(0) <= points <= question.points:
         raise ValidationError({"points": f"Between 0 and {question.points} points."})
-    _mark(answer, points / question.points, question)
+    else:
+        _mark(answer, points / question.points, question)
     answer.save(update_fields=["fraction", "points"])
     attempt = answer.attempt
     if attempt.submitted_at is not None:

@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 from coursesite.models import Course
 from coursesite.permissions import access_course, is_course_staff
 from coursesite.views import page_user
-from quizzes.models import Attempt, QuestionKind, Quiz
+from quizzes.models import Answer, Attempt, QuestionKind, Quiz
 from quizzes.selectors import (
     QuizView,
     ShownQuestion,
@@ -348,3 +348,15 @@ def attempt_submit_page(
     else:
         messages.success(request, f"Attempt {number} is submitted: {points_text(attempt)}.")
     return redirect(quiz_url(quiz, number))
+
+
+@login_required
+def derivation_file(request: HttpRequest, slug: str, item_slug: str, pk: int) -> FileResponse:
+    """A handed-in derivation, for the course's staff (its scoring page shows it) and for the
+    student who handed it in."""
+    user, _, staff, quiz = member_quiz(request, slug, item_slug)
+    answer = Answer.objects.filter(pk=pk, attempt__quiz=quiz).exclude(upload="").first()
+    if answer is None or not (staff or answer.attempt.student_id == user.pk):
+        raise Http404
+    name = (answer.upload.name or "derivation").rsplit("/", 1)[-1]
+    return FileResponse(answer.upload.open("rb"), filename=name, as_attachment=False)
