@@ -439,9 +439,10 @@ def run_grader(
         shutil.copyfile(Path(grader_process.__file__).parent / name, package / name)
     (folder / "run.json").write_text(json.dumps(run), encoding="utf-8")
     read_only_at: dict[PurePosixPath, Path] = {}
+    sandboxed = sandbox_available()
     public = bundle.root / "public"
     if public.is_dir():
-        if sandbox_available():
+        if sandboxed:
             (folder / "bundle" / "public").mkdir()
             read_only_at[GRADER_AT / "bundle" / "public"] = public
         else:
@@ -451,7 +452,7 @@ def run_grader(
         # The job put something else in out/'s place: the grader finds a link to nowhere there,
         # which its loaders refuse, as they would have refused what the job left.
         (folder / "out").symlink_to("/nonexistent")
-    elif sandbox_available():
+    elif sandboxed:
         _hand_over(outputs, slot_uid(slot, grader=True))
         (folder / "out").mkdir()
         read_only_at[GRADER_AT / "out"] = outputs

@@ -184,6 +184,21 @@ def _tools_path(name: str) -> str | None:
     return shutil.which(name, path="/usr/bin:/bin:/usr/sbin:/sbin")
 
 
+@contextlib.contextmanager
+def _job_groups(uid: int, limits: Limits) -> Iterator[JobGroups | None]:
+    """The run's cgroups; a host whose cgroups fail now runs it on rlimits alone, logged."""
+    try:
+        groups = cgroups().job(str(uid), limits)
+    except CgroupError as error:
+        log.error("%s; this run is bounded by rlimits only", error)
+        groups = None
+    try:
+        yield groups
+    finally:
+        if groups is not None:
+            groups.close()
+
+
 def _run_in_bwrap(
     argv: Sequence[str],
     *,
@@ -200,106 +215,62 @@ def _run_in_bwrap(
     slot_processes_end(uid, grace_seconds=0)
     _chown_tree(job_dir, uid)
     with _job_groups(uid, limits) as groups:
-        return _run_in_groups(
-            argv,
-            groups=groups,
-            tools=tools,
-            job_dir=job_dir,
-            limits=limits,
-            uid=uid,
-            read_only=read_only,
-            read_only_at=read_only_at,
-            env=env,
-            gpu_index=gpu_index,
-            mount_at=mount_at,
-        )
-
-
-@contextlib.contextmanager
-def _job_groups(uid: int, limits: Limits) -> Iterator[JobGroups | None]:
-    """The run's cgroups; a host whose cgroups fail now runs it on rlimits alone, logged."""
-    try:
-        groups = cgroups().job(str(uid), limits)
-    except CgroupError as error:
-        log.error("%s; this run is bounded by rlimits only", error)
-        groups = None
-    try:
-        yield groups
-    finally:
+        memory_bounded = groups is not None and groups.memory_limited
+        status_read, status_write = os.pipe()
+        try:
+            with contextlib.ExitStack() as passed:
+                passed.callback(os.close, status_write)
+                fds = Fds(
+                    seccomp=passed.enter_context(_data_fd("seccomp", seccomp_bpf())),
+                    status=status_write,
+                    etc={
+                        path: passed.enter_context(_data_fd(path, data))
+                        for path, data in etc_files(uid, mount_at).items()
+                    },
+                )
+                command = bwrap_argv(
+                    argv,
+                    tools=tools,
+                    fds=fds,
+                    job_dir=job_dir,
+                    limits=limits,
+                    uid=uid,
+                    env=env,
+                    read_only=read_only,
+                    read_only_at=read_only_at,
+                    gpu_index=gpu_index,
+                    mount_at=mount_at,
+                    address_space=not memory_bounded,
+                )
+                if groups is not None:
+                    command = groups.join_command(command)
+                started = time.monotonic()
+                process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    # bwrap becomes pid 1 of the sandbox, whose /proc/1/environ the job may read.
+                    env={},
+                    start_new_session=True,
+                    pass_fds=(fds.seccomp, fds.status, *fds.etc.values()),
+                )
+            ending, output, returncode = _follow(process, limits=limits, started=started)
+            wall = time.monotonic() - started
+            command_ran = _bwrap_ran_command(status_read)
+        finally:
+            os.close(status_read)
+        usage = groups.usage() if groups is not None else Usage(0, None)
         if groups is not None:
             groups.close()
-
-
-def _run_in_groups(
-    argv: Sequence[str],
-    *,
-    groups: JobGroups | None,
-    tools: Tools,
-    job_dir: Path,
-    limits: Limits,
-    uid: int,
-    read_only: Sequence[Path],
-    read_only_at: Mapping[PurePosixPath, Path],
-    env: Mapping[str, str],
-    gpu_index: int | None,
-    mount_at: PurePosixPath,
-) -> SandboxResult:
-    memory_bounded = groups is not None and groups.memory_limited
-    status_read, status_write = os.pipe()
-    try:
-        with contextlib.ExitStack() as passed:
-            passed.callback(os.close, status_write)
-            fds = Fds(
-                seccomp=passed.enter_context(_data_fd("seccomp", seccomp_bpf())),
-                status=status_write,
-                etc={
-                    path: passed.enter_context(_data_fd(path, data))
-                    for path, data in etc_files(uid, mount_at).items()
-                },
-            )
-            command = bwrap_argv(
-                argv,
-                tools=tools,
-                fds=fds,
-                job_dir=job_dir,
-                limits=limits,
-                uid=uid,
-                env=env,
-                read_only=read_only,
-                read_only_at=read_only_at,
-                gpu_index=gpu_index,
-                mount_at=mount_at,
-                address_space=not memory_bounded,
-            )
-            if groups is not None:
-                command = groups.join_command(command)
-            started = time.monotonic()
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                # bwrap becomes pid 1 of the sandbox, whose /proc/1/environ the job may read.
-                env={},
-                start_new_session=True,
-                pass_fds=(fds.seccomp, fds.status, *fds.etc.values()),
-            )
-        ending, output, returncode = _follow(process, limits=limits, started=started)
-        wall = time.monotonic() - started
-        command_ran = _bwrap_ran_command(status_read)
-    finally:
-        os.close(status_read)
-    usage = groups.usage() if groups is not None else Usage(0, None)
-    if groups is not None:
-        groups.close()
-    slot_processes_end(uid, grace_seconds=TEARDOWN_SECONDS)
-    if not command_ran and ending == "exited":
-        raise SandboxUnavailable(f"bwrap could not set up the sandbox: {output.text('stderr')}")
-    result = _result(ending, output, returncode, wall, signal_exits=True, usage=usage)
-    if groups is None:
-        return result
-    confinement = f"v{groups.version}: {', '.join(groups.controllers)}"
-    return dataclasses.replace(result, cgroup=confinement)
+        slot_processes_end(uid, grace_seconds=TEARDOWN_SECONDS)
+        if not command_ran and ending == "exited":
+            raise SandboxUnavailable(f"bwrap could not set up the sandbox: {output.text('stderr')}")
+        result = _result(ending, output, returncode, wall, signal_exits=True, usage=usage)
+        if groups is None:
+            return result
+        confinement = f"v{groups.version}: {', '.join(groups.controllers)}"
+        return dataclasses.replace(result, cgroup=confinement)
 
 
 def _run_unsandboxed(
