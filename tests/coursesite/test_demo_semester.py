@@ -27,6 +27,7 @@ from coursesite.gradebook.engine import MISSING_WORK, REQUIRED_NOT_PASSED, Stude
 from coursesite.gradebook.selectors import gradebook_read
 from coursesite.models import Course, Score, ScoreSource
 from grading.models import GradingJob, JobStatus
+from submissions.models import Submission
 from submissions.selectors import grace_ledger
 from tests.conftest import REPO, celery_broker, django_env, need_sandbox, xdist_slot
 from tests.grading.conftest import database_url
@@ -118,13 +119,30 @@ def start_worker(var_dir: Path, media_root: Path) -> subprocess.Popen[bytes]:
         )  # fmt: skip
 
 
+def unscored_handins() -> set[tuple[int, int]]:
+    """Active hand-ins of assignments without their autograder Score yet: a job's Score is
+    written just after the job is marked done (on its commit), so done is not yet scored."""
+    handed_in = set(
+        Submission.objects.filter(active=True, item__assignment__isnull=False).values_list(
+            "item_id", "student_id"
+        )
+    )
+    scored = set(
+        Score.objects.filter(source=ScoreSource.AUTOGRADER).values_list("item_id", "student_id")
+    )
+    return handed_in - scored
+
+
 def wait_for_grading(var_dir: Path) -> None:
     deadline = time.monotonic() + GRADING_TIMEOUT
     waiting = GradingJob.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
-    while waiting.exists():
+    while waiting.exists() or unscored_handins():
         if time.monotonic() > deadline:
             log = (var_dir / "worker.log").read_text(errors="replace")[-3000:]
-            raise AssertionError(f"{waiting.count()} demo jobs still waiting; worker log:\n{log}")
+            raise AssertionError(
+                f"{waiting.count()} demo jobs still waiting, {len(unscored_handins())} hand-ins "
+                f"unscored; worker log:\n{log}"
+            )
         time.sleep(1)
 
 
