@@ -157,6 +157,40 @@ class DemoPlayer(ABC):
         """Move what this app dates in the course by ``weeks``, as the calendar moved."""
 
 
+def demo_pdf(title: str, lines: list[str]) -> bytes:
+    """A one-page PDF with a title and some lines of text (enough for a demo's reports)."""
+
+    def escaped(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    text = [f"BT /F1 18 Tf 72 740 Td ({escaped(title)}) Tj ET"]
+    for index, line in enumerate(lines):
+        text.append(f"BT /F1 11 Tf 72 {700 - 16 * index} Td ({escaped(line)}) Tj ET")
+    stream = "\n".join(text).encode("latin-1", "replace")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
 _players: dict[str, DemoPlayer] = {}
 
 

@@ -131,6 +131,7 @@ SAMPLE_POINTS = 12
 SAMPLE_POINTS_NEEDED = 6
 SAMPLE_SEED = 541
 RELATIVE_AGREEMENT = 1e-9
+PRECISE_DIGITS = 40
 ABSOLUTE_AGREEMENT = 1e-12
 
 FUNCTIONS: dict[str, Any] = {
@@ -549,10 +550,10 @@ def _constant(text: str, values: Mapping[str, float]) -> Any:
 
 def _equivalent(answer: Any, expected: Any, positive: bool) -> tuple[bool, str]:
     """Whether two expressions are equal, and a problem when that could not be decided."""
-    agreement = _agree_numerically(answer, expected, positive)
+    agreement, differing = _agree_numerically(answer, expected, positive)
     if agreement is True:
         return True, ""
-    proven = _proven_equal(answer, expected)
+    proven = _proven_equal(answer, expected, differing)
     if proven:
         return True, ""
     if agreement is None and proven is None:
@@ -560,9 +561,11 @@ def _equivalent(answer: Any, expected: Any, positive: bool) -> tuple[bool, str]:
     return False, ""
 
 
-def _agree_numerically(answer: Any, expected: Any, positive: bool) -> bool | None:
+def _agree_numerically(
+    answer: Any, expected: Any, positive: bool
+) -> tuple[bool | None, dict[Any, complex] | None]:
     """True when both agree at every sampled point where either has a value, False when they
-    differ at one, None when too few points give values to tell."""
+    differ at one (with that point), None when too few points give values to tell."""
     symbols = sorted(answer.free_symbols | expected.free_symbols, key=str)
     rng = random.Random(SAMPLE_SEED)  # noqa: S311 - fixed points: the same answer, the same verdict
     counted = 0
@@ -572,12 +575,12 @@ def _agree_numerically(answer: Any, expected: Any, positive: bool) -> bool | Non
         if left is None and right is None:
             continue
         if left is None or right is None:
-            return False
+            return False, None
         scale = max(abs(left), abs(right))
         if abs(left - right) > RELATIVE_AGREEMENT * scale + ABSOLUTE_AGREEMENT:
-            return False
+            return False, point
         counted += 1
-    return True if counted >= (SAMPLE_POINTS_NEEDED if symbols else 1) else None
+    return (True if counted >= (SAMPLE_POINTS_NEEDED if symbols else 1) else None), None
 
 
 def _sample(rng: random.Random, positive: bool) -> float:
@@ -592,9 +595,16 @@ def _value_at(expr: Any, point: Mapping[Any, complex]) -> complex | None:
         return None
 
 
-def _proven_equal(answer: Any, expected: Any) -> bool | None:
+def _proven_equal(
+    answer: Any, expected: Any, differing: Mapping[Any, complex] | None = None
+) -> bool | None:
     """Whether SymPy proves ``answer - expected`` zero, in a forked child killed after
     EXACT_SECONDS; None when it ran out of time or memory (or could not be started).
+
+    ``differing`` is a point where the two differed in floating point. The child first computes
+    both there to PRECISE_DIGITS digits: where they still differ, they are not equal, and no
+    simplification is tried (floating point can only be wrong where digits cancel, and there
+    the precise values agree).
 
     ``os.fork`` rather than multiprocessing: a Celery worker's daemonic processes may not start
     multiprocessing children, and the child needs nothing but the two expressions it already
@@ -614,7 +624,10 @@ def _proven_equal(answer: Any, expected: Any) -> bool | None:
             os.close(reader)
             _limit_memory()
             difference = answer - expected
-            equal = sympy.expand(difference) == 0 or sympy.simplify(difference) == 0
+            if differing is not None and _differ_precisely(answer, expected, differing):
+                equal = False
+            else:
+                equal = sympy.expand(difference) == 0 or sympy.simplify(difference) == 0
             os.write(writer, b"1" if equal else b"0")
             code = 0
         finally:
@@ -630,6 +643,18 @@ def _proven_equal(answer: Any, expected: Any) -> bool | None:
         os.kill(pid, signal.SIGKILL)  # the child is not reaped yet, so the pid is still its own
         os.waitpid(pid, 0)
     return {b"1": True, b"0": False}.get(verdict)
+
+
+def _differ_precisely(answer: Any, expected: Any, point: Mapping[Any, complex]) -> bool:
+    """Whether both have a finite value at ``point``, to PRECISE_DIGITS digits, and the values
+    differ by more than the agreement floating point asks for."""
+    at = {symbol: sympy.Float(value.real, PRECISE_DIGITS) for symbol, value in point.items()}
+    left = complex(answer.evalf(PRECISE_DIGITS, subs=at))
+    right = complex(expected.evalf(PRECISE_DIGITS, subs=at))
+    if not (cmath.isfinite(left) and cmath.isfinite(right)):
+        return False
+    scale = max(abs(left), abs(right))
+    return abs(left - right) > RELATIVE_AGREEMENT * scale + ABSOLUTE_AGREEMENT
 
 
 def _limit_memory() -> None:

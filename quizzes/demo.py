@@ -10,7 +10,10 @@ Answers
     A right answer is worked out for the student's own variant of each question (the values of
     ``question_values``) from the text ``quizzes.answers.expected_text`` shows for it. A wrong
     one is the question's typical mistake in ``MISTAKES``, written with the same values; a
-    question without one is left blank.
+    question without one is left blank. A derivation is handed in as a one-page PDF of the
+    student's working (unless the sitting leaves it blank); the rubric player in ``grading``
+    scores it with the question's rubric once the quiz is a few days closed, so the quiz's
+    Score waits for it until then.
 Through the services
     Each attempt is started, saved answer by answer and submitted through ``quizzes.services``
     at its own times, all before the quiz closes, so it is scored as any other attempt and the
@@ -28,12 +31,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 
-from coursesite.demo import DemoPlayer, DemoSemester, instant_shift
+from coursesite.demo import DemoPlayer, DemoSemester, demo_pdf, instant_shift
 from coursesite.models import Course, Membership, Role
 from quizzes import answers
 from quizzes.models import Answer, Attempt, Question, QuestionKind, Quiz
-from quizzes.services import answer_save, attempt_start, attempt_submit, question_values
+from quizzes.services import (
+    answer_save,
+    answer_upload,
+    attempt_start,
+    attempt_submit,
+    question_values,
+)
 
 
 @dataclass(frozen=True)
@@ -51,10 +61,11 @@ class Sitting:
 # What student07 still gets wrong at the second try, and the slips of student06 in a hurry.
 SHAKY = ("angle", "linear-system", "eigenvectors", "gaussian-density", "coin-map", "matrix-facts")
 CARELESS = ("matrix-facts", "sigmoid-derivative")
-# With the theory quiz's points (angle 10, hyperplane-distance 10, linear-system 12, eigenvalues
-# 10, eigenvectors 10, gaussian-density 10, coin-mle 8, coin-map 10, matrix-facts 10 (its
-# mistake earns 6), sigmoid-derivative 10), the best attempts score 100, 80, 90, 90, 100, 56,
-# 44, 78, 60, 90 and 100; student12 never starts one.
+# With the theory quiz's points (angle 8, hyperplane-distance 10, linear-system 10, eigenvalues 8,
+# eigenvectors 10, gaussian-density 10, coin-mle 6, coin-map 10, matrix-facts 8 (its mistake
+# earns 4.8), sigmoid-derivative 10, and the derivation's 10 from its rubric), student07 stays
+# below the pass mark of 50 in both attempts and student09 hands in no derivation; student12
+# never starts an attempt.
 SITTINGS: dict[str, dict[str, tuple[Sitting, ...]]] = {
     "quiz-theory": {
         "student01": (Sitting(0.02, 34),),
@@ -76,7 +87,7 @@ SITTINGS: dict[str, dict[str, tuple[Sitting, ...]]] = {
                 0.95,
                 58,
                 wrong=("eigenvectors", "gaussian-density", "coin-map"),
-                blank=("sigmoid-derivative",),
+                blank=("sigmoid-derivative", "coin-mle-derivation"),
             ),
         ),
         "student10": (Sitting(0.15, 38, wrong=("angle",)),),
@@ -106,6 +117,14 @@ MISTAKES: dict[str, dict[str, str]] = {
         "sigmoid-derivative": "-exp(-x)/(1 + exp(-x))^2",
     },
 }
+# What a demo derivation shows of the working (the demo's one derivation is the coin's MLE).
+WORKING = (
+    "L(p) = p^h (1 - p)^t",
+    "log L(p) = h log p + t log(1 - p)",
+    "d/dp log L = h/p - t/(1 - p) = 0",
+    "so h (1 - p) = t p, and p = h / (h + t)",
+    "d2/dp2 log L = -h/p^2 - t/(1 - p)^2 < 0: a maximum",
+)
 # Where a quiz without an opening time opens, before its close.
 WINDOW = timedelta(days=2)
 # The time an attempt takes when a quiz has no time limit.
@@ -132,6 +151,14 @@ def mistaken_answer(slug: str, question: Question, values: Mapping[str, Any]) ->
     """The question's typical mistake in the variant ``values``; blank when it has none."""
     mistake = MISTAKES.get(slug, {}).get(question.key)
     return answers.render(mistake, values) if mistake is not None else ""
+
+
+def derivation_upload(student: User, question: Question) -> SimpleUploadedFile:
+    """The student's working for a derivation question, as the PDF of a scanned page."""
+    name = student.get_full_name() or student.username
+    lines = [line.strip() for line in question.text.split(". ") if line.strip()]
+    pdf = demo_pdf(f"{name}: question {question.key}", [*lines, "", *WORKING])
+    return SimpleUploadedFile("derivation.pdf", pdf, content_type="application/pdf")
 
 
 def sitting_answers(
@@ -200,7 +227,14 @@ class QuizPlayer(DemoPlayer):
         # The answers are saved one by one while the sitting lasts, then it is submitted.
         step = timedelta(minutes=sitting.minutes) / (len(questions) + 1)
         for index, question in enumerate(questions, start=1):
-            if question.key in texts:
+            if question.kind == QuestionKind.DERIVATION and question.key not in sitting.blank:
+                answer_upload(
+                    attempt=attempt,
+                    question=question,
+                    upload=derivation_upload(student, question),
+                    now=start + step * index,
+                )
+            elif question.key in texts:
                 answer_save(
                     attempt=attempt,
                     question=question,

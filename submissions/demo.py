@@ -21,7 +21,7 @@ from types import ModuleType
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import TemporaryUploadedFile
 
-from coursesite.demo import DemoPlayer, DemoSemester, instant_shift
+from coursesite.demo import DemoPlayer, DemoSemester, demo_pdf, instant_shift
 from coursesite.models import Course, Membership, ProjectGroup, Role
 from submissions.models import Assignment, Deliverable, Extension, Submission
 from submissions.scoring import course_scores_refresh
@@ -116,40 +116,6 @@ PROPOSALS = {
     "Group 4": ("Distilling a vision transformer into a CNN", early(1)),
     "Group 5": ("Deep ensembles for uncertainty in weather forecasting", early(12)),
 }
-
-
-def demo_pdf(title: str, lines: list[str]) -> bytes:
-    """A one-page PDF with a title and some lines of text (enough for a demo's reports)."""
-
-    def escaped(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-    text = [f"BT /F1 18 Tf 72 740 Td ({escaped(title)}) Tj ET"]
-    for index, line in enumerate(lines):
-        text.append(f"BT /F1 11 Tf 72 {700 - 16 * index} Td ({escaped(line)}) Tj ET")
-    stream = "\n".join(text).encode("latin-1", "replace")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
 
 
 def demo_upload(folder: Path, files: list[str], archive_name: str) -> TemporaryUploadedFile:

@@ -103,6 +103,12 @@ def with_rubrics(directory: Path, edit: Callable[[Document], None] = lambda docu
         # The example's presentation roles name its own rubrics, which these replace.
         for role in document.get("presentations", {}).get("roles", []):
             role.pop("rubric", None)
+        # So does the theory quiz's derivation question: its points go to the question before.
+        for quiz in document.get("quizzes", []):
+            questions = quiz["questions"]
+            for index, question in reversed(list(enumerate(questions))):
+                if question["kind"] == "derivation":
+                    questions[index - 1]["points"] += questions.pop(index)["points"]
         document["rubric_grading"] = dict(POLICY)
         edit(document)
 

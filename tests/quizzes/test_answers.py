@@ -344,6 +344,10 @@ XY = {"symbols": ["x", "y"]}
         ),
         pytest.param(X, "2*sqrt(2)", "sqrt(8)", True, id="constants"),
         pytest.param({**X, "imaginary": True}, "exp(I*x)", "cos(x) + I*sin(x)", True, id="euler"),
+        # Floating point loses x beside 10^20; the precise values at that point do not.
+        pytest.param(X, "x", "(x + 10^20) - 10^20", True, id="cancelling-digits"),
+        pytest.param(X, "x", "(x + 10^20) - 10^20 + 1", False, id="cancelling-digits-wrong"),
+        pytest.param(X, "x", "sin(" * 29 + "x" + ")" * 29, False, id="deeply-nested-wrong"),
     ],
 )
 def test_it_checks_expressions_for_equivalence(spec, answer, text, right):

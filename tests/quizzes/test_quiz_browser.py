@@ -1,15 +1,18 @@
 """Taking a quiz in a real browser: a student starts the quiz, answers (each answer saved as it
 is typed), reloads midway and finds the answers there, submits and sees the points; a lost
 connection says so and keeps the attempt from being submitted half-saved; at zero the countdown
-submits the attempt by itself."""
+submits the attempt by itself. Last, a student takes the demo course's theory quiz, every
+question in their own variant and the derivation as a file."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 from selenium.webdriver.chrome.webdriver import WebDriver
@@ -17,9 +20,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from quizzes.models import Answer, Attempt
-from quizzes.services import attempt_start
-from tests.presentations.test_review_browser import log_in
+from coursesite.course_file.load import course_file_load
+from quizzes import answers
+from quizzes.demo import derivation_upload, right_answer
+from quizzes.models import Answer, Attempt, Question, QuestionKind, Quiz
+from quizzes.services import attempt_start, question_values
+from tests.conftest import EXAMPLE_COURSE
+from tests.presentations.test_review_browser import PASSWORD, log_in
 from tests.quizzes.conftest import RIGHT, QuizWorld
 from tests.quizzes.test_quiz_pages import open_now
 
@@ -159,3 +166,91 @@ def test_the_countdown_submits_the_attempt_when_the_time_is_up(
     assert message.text == "Attempt 1 is submitted: 3 of 10 points."
     attempt.refresh_from_db()
     assert attempt.submitted_at is not None and attempt.points == 3
+
+
+@pytest.fixture
+def theory_quiz(tmp_path: Path) -> tuple[Quiz, User]:
+    """The demo course's theory quiz, open now for an hour more; student01 may log in."""
+    course, _ = course_file_load(path=EXAMPLE_COURSE)
+    quiz = Quiz.objects.select_related("item").get(item__course=course, item__slug="quiz-theory")
+    now = timezone.now()
+    quiz.item.opens_at, quiz.item.due_at = now - timedelta(hours=1), now + timedelta(hours=2)
+    quiz.item.save(update_fields=["opens_at", "due_at"])
+    student = User.objects.get(username="student01")
+    student.set_password(PASSWORD)
+    student.save(update_fields=["password"])
+    return quiz, student
+
+
+def answer_in_browser(browser: WebDriver, question: Question, text: str, upload: Path) -> None:
+    """Answer as a student does: type, tick the options, or choose the file."""
+    if question.kind == QuestionKind.CHOICE:
+        for index in text.split(","):
+            browser.find_element(By.ID, f"answer-{question.key}-{index}").click()
+    elif question.kind == QuestionKind.DERIVATION:
+        browser.find_element(By.ID, f"answer-{question.key}").send_keys(str(upload))
+    else:
+        browser.find_element(By.ID, f"answer-{question.key}").send_keys(text)
+
+
+def test_a_student_takes_the_demo_theory_quiz_reloading_midway(
+    browser: WebDriver, live_server: LiveServer, theory_quiz: tuple[Quiz, User], tmp_path: Path
+) -> None:
+    quiz, student = theory_quiz
+    slug = quiz.item.course.slug
+    questions = list(quiz.questions.order_by("position"))
+    right = {
+        question.key: right_answer(question, question_values(question, student))
+        for question in questions
+        if question.kind != QuestionKind.DERIVATION
+    }
+    working = tmp_path / "derivation.pdf"
+    working.write_bytes(derivation_upload(student, questions[-1]).read())
+    log_in(browser, f"{live_server.url}/courses/{slug}/quizzes/", "student01")
+    assert "0 of 2" in browser.find_element(By.ID, "quiz-quiz-theory").text
+    browser.find_element(By.LINK_TEXT, "Self-Assessment Quiz (Theory)").click()
+    browser.find_element(By.XPATH, "//button[normalize-space()='Start attempt 1']").click()
+    wait(browser).until(
+        expected_conditions.url_to_be(
+            f"{live_server.url}/courses/{slug}/quizzes/quiz-theory/attempts/1/"
+        )
+    )
+    # The student's own numbers are on the page, in the question's text.
+    angle = browser.find_element(By.ID, "question-angle").text
+    shown = answers.render(questions[0].text, question_values(questions[0], student))
+    assert shown in angle
+
+    first, rest = questions[:5], questions[5:]
+    for question in first:
+        answer_in_browser(browser, question, right.get(question.key, ""), working)
+    for question in first:
+        saved(browser, question.key)
+    browser.refresh()
+    for question in first:
+        if question.kind == QuestionKind.CHOICE:
+            assert ticked(browser, question.key) == right[question.key].split(",")
+        else:
+            assert value(browser, f"answer-{question.key}") == right[question.key]
+    for question in rest:
+        answer_in_browser(browser, question, right.get(question.key, ""), working)
+    for question in rest:
+        if question.kind == QuestionKind.DERIVATION:
+            wait(browser).until(
+                lambda _, key=question.key: save_state(browser, key) == "uploaded: derivation.pdf"
+            )
+        else:
+            saved(browser, question.key)
+
+    browser.find_element(By.ID, "submit-attempt").click()
+    message = wait(browser).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".messages .success"))
+    )
+    assert message.text == (
+        "Attempt 1 is submitted: 90 of 100 points so far; a derivation is still to be scored by "
+        "the course staff."
+    )
+    attempt = Attempt.objects.get(quiz=quiz, student=student)
+    assert (attempt.points, attempt.pending_review) == (90, True)
+    derivation = attempt.answers.get(question__kind=QuestionKind.DERIVATION)
+    with derivation.upload.open("rb") as handed_in:
+        assert handed_in.read() == working.read_bytes()

@@ -183,6 +183,7 @@ def test_it_loads_the_demo_course_s_theory_quiz_on_its_item(demo_course: Course)
         ("coin-map", "expression"),
         ("matrix-facts", "choice"),
         ("sigmoid-derivative", "expression"),
+        ("coin-mle-derivation", "derivation"),
     ]
     assert {q.key: answers.spec_check(q.kind, q.spec) for q in questions} == {
         q.key: [] for q in questions

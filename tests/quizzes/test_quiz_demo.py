@@ -17,19 +17,26 @@ from coursesite.demo import DemoSemester
 from coursesite.gradebook.engine import MISSING_WORK, REQUIRED_NOT_PASSED
 from coursesite.gradebook.selectors import gradebook_read
 from coursesite.models import Score, ScoreSource
+from grading.demo import RubricPlayer
 from quizzes import answers
 from quizzes.demo import MISTAKES, QuizPlayer, mistaken_answer, right_answer
-from quizzes.models import Answer, Attempt, Quiz
+from quizzes.models import Answer, Attempt, QuestionKind, Quiz
 from tests.conftest import EXAMPLE_COURSE
 
 pytestmark = pytest.mark.django_db
 
 # The Monday after the theory quiz closed (Wednesday Oct 9, 23:59).
 AFTER_THE_QUIZ = date(2024, 10, 14)
+# Before staff score the derivations (the rubric player, a few days after the close), and after.
+WITHOUT_DERIVATION = {
+    "student01": "90", "student02": "70", "student03": "80", "student04": "80",
+    "student05": "90", "student06": "48.8", "student07": "38.8", "student08": "70",
+    "student09": "50", "student10": "82", "student11": "90",
+}  # fmt: skip
 BEST = {
-    "student01": 100, "student02": 80, "student03": 90, "student04": 90, "student05": 100,
-    "student06": 56, "student07": 44, "student08": 78, "student09": 60, "student10": 90,
-    "student11": 100,
+    "student01": "100", "student02": "80", "student03": "86", "student04": "89",
+    "student05": "100", "student06": "55.8", "student07": "44.8", "student08": "78",
+    "student09": "50", "student10": "91", "student11": "100",
 }  # fmt: skip
 VARIANTS = 40
 
@@ -57,17 +64,47 @@ def quiz_scores() -> dict[str, Decimal | None]:
     )
 
 
-def test_it_scores_each_student_s_best_attempt(played: list[str]) -> None:
-    assert quiz_scores() == {username: Decimal(points) for username, points in BEST.items()}
+def test_it_scores_each_student_s_best_attempt_once_staff_score_the_derivations(
+    semester: DemoSemester, played: list[str]
+) -> None:
     assert played == ["11 students took Self-Assessment Quiz (Theory) (13 attempts)"]
+    expected = {username: Decimal(points) for username, points in WITHOUT_DERIVATION.items()}
+    assert quiz_scores() == expected
+    waiting = Score.objects.get(item__slug="quiz-theory", student__username="student03")
+    assert waiting.comment == (
+        "Attempt 2 of 2 (the best counts). A derivation is still to be scored."
+    )
+    # student09 handed in none: scored 0 at once, nothing waits.
+    blank = Answer.objects.get(
+        attempt__student__username="student09", question__kind=QuestionKind.DERIVATION
+    )
+    assert (blank.points, blank.feedback, blank.attempt.pending_review) == (
+        0,
+        "Nothing was handed in.",
+        False,
+    )
+
+    assert RubricPlayer().play(semester) == ["12 pieces of work scored with rubrics"]
+    assert quiz_scores() == {username: Decimal(points) for username, points in BEST.items()}
+    assert not Attempt.objects.filter(pending_review=True).exists()
     twice = Score.objects.get(item__slug="quiz-theory", student__username="student03")
     assert twice.comment == "Attempt 2 of 2 (the best counts)."
+
+
+def test_each_derivation_is_a_pdf_of_the_student_s_working(played: list[str]) -> None:
+    derivations = Answer.objects.filter(question__kind=QuestionKind.DERIVATION).exclude(upload="")
+    assert derivations.count() == 12
+    for answer in derivations:
+        with answer.upload.open("rb") as handed_in:
+            content = handed_in.read()
+        assert content.startswith(b"%PDF-") and b"p = h / \\(h + t\\)" in content
 
 
 def test_it_leaves_one_student_below_the_pass_mark_and_one_without_the_quiz(
     semester: DemoSemester, played: list[str]
 ) -> None:
     course = semester.course
+    RubricPlayer().play(semester)
     noon = datetime(2024, 10, 14, 12, tzinfo=course.tz)
     grades = {
         row.student.username: row.grade for row in gradebook_read(course=course, now=noon).rows
@@ -139,7 +176,7 @@ def test_its_right_answers_are_right_and_its_mistakes_wrong_in_every_variant(
 ) -> None:
     quiz = Quiz.objects.get(item__slug="quiz-theory")
     verdicts = {}
-    for question in quiz.questions.all():
+    for question in quiz.questions.exclude(kind=QuestionKind.DERIVATION):
         parameters = question.spec.get("parameters", {})
         found = set()
         for seed in range(VARIANTS if parameters else 1):
