@@ -57,6 +57,7 @@ from submissions.selectors import (
     work_rows,
 )
 from submissions.services import handin_refusal, submission_activate, submission_create
+from submissions.staff_views import render_staff_handin
 from submissions.survey import (
     COMMENT_LIMIT,
     ratings_submit,
@@ -120,7 +121,8 @@ def render_work(
 def grace_days_page(request: HttpRequest, slug: str) -> HttpResponse:
     course, membership = access_course(page_user(request), slug)
     if not is_course_staff(membership):
-        raise Http404
+        # A student's own grace days are on their work page.
+        return redirect("work", slug=course.slug)
     columns, rows = grace_table(course=course)
     return render(
         request,
@@ -185,24 +187,6 @@ def handin_page(request: HttpRequest, slug: str, pk: int, kind: type[HandInItem]
         "project_limits": (PROJECT_TITLE_LIMIT, PROJECT_ABSTRACT_LIMIT),
     }
     return render(request, "submissions/handin.html", context, status=status)
-
-
-def render_staff_handin(
-    request: HttpRequest, course: Course, handin: HandInItem, viewer: User
-) -> HttpResponse:
-    submissions = list(
-        handin.item.submissions.select_related("student", "group", "submitted_by").order_by(
-            "student__username", "group__name", "-submitted_at", "-pk"
-        )
-    )
-    context = {
-        "course": course,
-        "handin": handin,
-        "item": handin.item,
-        "submissions": with_lateness(submissions, course, viewer, True),
-        "is_assignment": isinstance(handin, Assignment),
-    }
-    return render(request, "submissions/handin_staff.html", context)
 
 
 @login_required

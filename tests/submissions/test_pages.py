@@ -266,8 +266,12 @@ def test_it_answers_404_to_a_student_asking_for_another_students_work(handins):
     assert logged_in(handins.personas.carol).get(url).status_code == 404
 
 
-def test_it_answers_404_to_a_student_asking_for_the_grace_day_table(handins):
-    assert logged_in(handins.personas.carol).get(grace_days(handins)).status_code == 404
+def test_it_sends_a_student_asking_for_the_grace_day_table_to_their_own_grace_days(handins):
+    response = logged_in(handins.personas.carol).get(grace_days(handins), follow=True)
+    course = handins.personas.course
+    assert response.redirect_chain == [(f"/courses/{course.slug}/work/", 302)]
+    page = response.content.decode()
+    assert "grace day" in page and "erin" not in page
 
 
 @pytest.mark.parametrize("path", ["work/", "assignments/{pk}/", "grace-days/"])
