@@ -9,7 +9,9 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
+from coursesite.dashboard import iso, next_deadlines, student_dashboard
 from coursesite.models import Course, CourseEvent, Lecture, Role
 from coursesite.permissions import access_course, is_course_staff
 from coursesite.selectors import course_detail, course_list
@@ -44,24 +46,33 @@ def weeks_of(course: Course) -> list[Week]:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    # ``role`` is the caller's role, annotated by course_list; a superuser may have none.
-    courses = [
-        (course, Role(role).label if (role := course.role) else "")  # type: ignore[attr-defined]
-        for course in course_list(user=page_user(request))
-    ]
-    return render(request, "coursesite/home.html", {"courses": courses})
+    user, now = page_user(request), timezone.now()
+    courses = []
+    for course in course_list(user=user):
+        # The caller's role, annotated by course_list; a superuser may have none.
+        role = course.role  # type: ignore[attr-defined]
+        deadlines = (
+            next_deadlines(course=course, student=user, now=now) if role == Role.STUDENT else []
+        )
+        courses.append((course, Role(role).label if role else "", deadlines))
+    return render(request, "coursesite/home.html", {"courses": courses, "now": iso(now)})
 
 
 @login_required
 def course_page(request: HttpRequest, slug: str) -> HttpResponse:
-    _, membership = access_course(page_user(request), slug)
+    user = page_user(request)
+    _, membership = access_course(user, slug)
     course = course_detail(slug=slug)
+    staff = is_course_staff(membership)
     return render(
         request,
         "coursesite/course.html",
         {
             "course": course,
-            "staff": is_course_staff(membership),
+            "staff": staff,
+            "dashboard": None
+            if staff
+            else student_dashboard(course=course, student=user, now=timezone.now()),
             "weeks": weeks_of(course),
             # Without importing the quizzes app: an item with a quiz has one.
             "has_quizzes": course.items.filter(quiz__isnull=False).exists(),

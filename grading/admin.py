@@ -17,6 +17,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import ForeignKey, ManyToManyField, Model, QuerySet
@@ -45,6 +46,7 @@ from grading.course_file import (
     items_scored_by,
     rubric_items_check,
 )
+from grading.job_names import owner_names
 from grading.models import (
     AutograderBundle,
     Criterion,
@@ -143,14 +145,24 @@ class TestResultInline(admin.TabularInline):
         return False
 
 
+class OwnerNamedChangeList(ChangeList):
+    """The list of jobs with each owner's name, found for the whole page at once."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        names = owner_names(job.owner for job in self.result_list)
+        for job in self.result_list:
+            job.owner_name = names.get(job.owner, job.owner)
+
+
 @admin.register(GradingJob)
 class GradingJobAdmin(CourseScopedAdmin):
     """The grading queue: what waits, what runs, what failed and why."""
 
     course_path = "item__course"
     list_display = [
-        "pk", "item", "owner", "queue", "status", "verdict", "score", "max_score", "attempt",
-        "worker", "created_at", "finished_at",
+        "pk", "item", "owner_shown", "queue", "status", "verdict", "score", "max_score",
+        "attempt", "worker", "created_at", "finished_at",
     ]  # fmt: skip
     list_filter = ["item__course", "status", "verdict", "queue", "item"]
     search_fields = ["subject", "owner", "worker", "sha256"]
@@ -158,7 +170,17 @@ class GradingJobAdmin(CourseScopedAdmin):
     date_hierarchy = "created_at"
     inlines = [TestResultInline]
     actions = ["requeue"]
-    readonly_fields = [field.name for field in GradingJob._meta.fields]
+    readonly_fields = ["owner_shown", *(field.name for field in GradingJob._meta.fields)]
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return OwnerNamedChangeList
+
+    @admin.display(description="owner", ordering="owner")
+    def owner_shown(self, job: GradingJob) -> str:
+        """The owner's name: the list finds them for its page; one job's form asks alone."""
+        if not hasattr(job, "owner_name"):
+            job.owner_name = owner_names([job.owner]).get(job.owner, job.owner)  # type: ignore[attr-defined]
+        return f"{job.owner_name}, {job.owner}"  # type: ignore[attr-defined]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -289,6 +290,23 @@ def bundle_upload(*, item: GradeItem, path: Path, uploaded_by: User) -> Autograd
 
 
 @transaction.atomic
+def grading_job_regrade(*, job: GradingJob) -> GradingJob | None:
+    """Grade a finished job's work again with the item's current autograder, on the regrade
+    queue; None when the item has no autograder any more. Raises ValidationError for a job that
+    has not finished."""
+    if job.status != JobStatus.DONE:
+        raise ValidationError(f"Job {job.pk} has not finished; only a finished job is regraded.")
+    return grading_job_create(
+        item=job.item,
+        subject=job.subject,
+        owner=job.owner,
+        archive=job.archive,
+        filename=job.filename,
+        sha256=job.sha256,
+        regrade=True,
+    )
+
+
 def grading_job_requeue(*, job: GradingJob) -> bool:
     """Give a job that ended in ``error`` new attempts (staff, once the cause is fixed)."""
     updated = GradingJob.objects.filter(pk=job.pk, status=JobStatus.ERROR).update(

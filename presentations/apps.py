@@ -7,6 +7,7 @@ class PresentationsConfig(AppConfig):
 
     def ready(self) -> None:
         from coursesite.course_file.sections import register_section
+        from coursesite.dashboard import dashboard_source_register
         from coursesite.demo import demo_player_register
         from coursesite.gradebook.work import work_source_register
         from grading.rubrics import subject_source_register
@@ -15,6 +16,7 @@ class PresentationsConfig(AppConfig):
             PresentationsSection,
             ReviewsSection,
         )
+        from presentations.dashboard import PapersSource
         from presentations.demo import PresentationsPlayer
         from presentations.reviews import gradebook_work
         from presentations.rubric_sources import ReviewSource, RoleSource
@@ -27,3 +29,4 @@ class PresentationsConfig(AppConfig):
         register_section(ReviewsSection())
         work_source_register(gradebook_work)
         demo_player_register(PresentationsPlayer())
+        dashboard_source_register(PapersSource())

@@ -8,10 +8,13 @@ class SubmissionsConfig(AppConfig):
     def ready(self) -> None:
         import submissions.receivers  # noqa: F401 - connects the receivers
         from coursesite.course_file.sections import register_section
+        from coursesite.dashboard import dashboard_source_register
         from coursesite.demo import demo_player_register
         from coursesite.gradebook.work import work_source_register
         from grading.rubrics import subject_source_register
+        from submissions import staff_views  # noqa: F401 - links grading's jobs to hand-ins
         from submissions.course_file import AssignmentsSection, DeliverablesSection
+        from submissions.dashboard import HandInSource
         from submissions.demo import HandInPlayer
         from submissions.rubric_sources import GroupSource
         from submissions.selectors import gradebook_work
@@ -21,3 +24,4 @@ class SubmissionsConfig(AppConfig):
         work_source_register(gradebook_work)
         demo_player_register(HandInPlayer())
         subject_source_register(GroupSource())
+        dashboard_source_register(HandInSource())

@@ -22,6 +22,18 @@ urlpatterns = [
         name="deliverable",
     ),
     path(
+        f"{COURSE}/assignments/<int:pk>/state/",
+        views.handin_state_page,
+        {"kind": Assignment},
+        name="assignment-state",
+    ),
+    path(
+        f"{COURSE}/deliverables/<int:pk>/state/",
+        views.handin_state_page,
+        {"kind": Deliverable},
+        name="deliverable-state",
+    ),
+    path(
         f"{COURSE}/deliverables/<int:pk>/survey/",
         views.survey_page,
         name="survey",

@@ -26,8 +26,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_htmx.middleware import HtmxDetails
 
 from coursesite.errors import ApplicationError
 from coursesite.groups import (
@@ -43,13 +45,19 @@ from coursesite.selectors import course_student_find
 from coursesite.views import page_user
 from grading.models import MemberAdjustment
 from grading.rubrics import member_adjust
+from submissions.explain import limit_facts, verdict_explained
 from submissions.models import Assignment, Deliverable, Submission
 from submissions.permissions import HandInItem, access_handin_item, access_submission
+from submissions.plots import Curve, curve_svg, curve_title, training_curves
 from submissions.rubric_sources import submission_is_pdf
 from submissions.selectors import (
+    GradingState,
+    autograder_limits,
     extension_due,
     grace_table,
+    grading_states,
     group_of,
+    handin_lateness,
     handin_url,
     submissions_of,
     with_lateness,
@@ -142,6 +150,60 @@ def form_submission(
     )
 
 
+def handin_owner(
+    course: Course, handin: HandInItem, user: User
+) -> tuple[ProjectGroup | None, dict[str, Any]]:
+    """The student's group (for a deliverable) and the owner their hand-ins are filed under."""
+    if isinstance(handin, Assignment):
+        return None, {"student": user}
+    group = group_of(course=course, student=user)
+    # A student in no group hands a deliverable in for no group, which submission_create refuses.
+    return group, {"group": group}
+
+
+def curve_markup(curve: Curve, number: int) -> SafeString:
+    svg = curve_svg(curve, title=curve_title(curve), ident=f"curve-{number}")
+    return mark_safe(svg)  # noqa: S308  (curve_svg escapes every text it writes)
+
+
+def state_context(
+    course: Course,
+    handin: HandInItem,
+    active: Submission | None,
+    state: GradingState | None = None,
+) -> dict[str, Any]:
+    """What _handin_state.html shows of the active hand-in: its grading state (read unless
+    given) and results, the verdict in words and the training curves its tests reported.
+    ``active`` carries its result (``with_results``)."""
+    context: dict[str, Any] = {
+        "course": course,
+        "handin": handin,
+        "item": handin.item,
+        "active": active,
+        "state_url": reverse(
+            "assignment-state" if isinstance(handin, Assignment) else "deliverable-state",
+            args=[course.slug, handin.pk],
+        ),
+        "page_url": handin_url(course, handin),
+    }
+    if active is None:
+        return context
+    state = state or grading_states([active])[active.pk]
+    result = active.result  # type: ignore[attr-defined]
+    limits = state.limits or {}
+    curves = training_curves((test.name, test.output) for test in result["tests"]) if result else []
+    context |= {
+        "state": state,
+        "result": result,
+        "elapsed": int((timezone.now() - state.started_at).total_seconds())
+        if state.started_at
+        else None,
+        "explained": verdict_explained(result["verdict"], limits) if result else "",
+        "curves": [(curve_markup(curve, n), curve) for n, curve in enumerate(curves, start=1)],
+    }
+    return context
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def handin_page(request: HttpRequest, slug: str, pk: int, kind: type[HandInItem]) -> HttpResponse:
@@ -152,9 +214,7 @@ def handin_page(request: HttpRequest, slug: str, pk: int, kind: type[HandInItem]
             raise Http404  # staff hand in for a student through the API, which names the student
         return render_staff_handin(request, course, handin, user)
     is_assignment = isinstance(handin, Assignment)
-    group = None if is_assignment else group_of(course=course, student=user)
-    # A student in no group hands a deliverable in for no group, which submission_create refuses.
-    owner: dict[str, Any] = {"student": user} if is_assignment else {"group": group}
+    group, owner = handin_owner(course, handin, user)
     form, error, status = HandInForm(), None, 200
     if request.method == "POST":
         form = HandInForm(request.POST, request.FILES)
@@ -171,22 +231,57 @@ def handin_page(request: HttpRequest, slug: str, pk: int, kind: type[HandInItem]
             )
             return redirect(handin_url(course, handin))
     history = list(submissions_of(item=handin.item, **owner)) if is_assignment or group else []
+    history = with_results(with_lateness(history, course, user, False), staff=False)
+    active = next((submission for submission in history if submission.active), None)
+    states = grading_states(history)
+    lateness = handin_lateness(course=course, student=user, group=group, submissions=history)
     context = {
-        "course": course,
-        "handin": handin,
-        "item": handin.item,
         "group": group,
         "form": form,
         "error": error,
         "refusal": handin_refusal(handin=handin, group=group),
-        "history": with_results(with_lateness(history, course, user, False), staff=False),
-        "active": next((submission for submission in history if submission.active), None),
+        "rows": [(s, states[s.pk], lateness[s.pk]) for s in history],
+        "limits": limit_facts(autograder_limits(handin.item) or {}),
         "extended_due_at": extension_due(handin.item, user, group),
         "is_assignment": is_assignment,
         "project_refusal": project_describe_refusal(group=group, by=user) if group else None,
         "project_limits": (PROJECT_TITLE_LIMIT, PROJECT_ABSTRACT_LIMIT),
     }
+    context |= state_context(course, handin, active, states[active.pk] if active else None)
     return render(request, "submissions/handin.html", context, status=status)
+
+
+class HtmxRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+@login_required
+@require_safe
+def handin_state_page(
+    request: HtmxRequest, slug: str, pk: int, kind: type[HandInItem]
+) -> HttpResponse:
+    """The grading state and results of the student's active hand-in: the part of the hand-in
+    page that the page's script asks for again (``HX-Request``) while grading goes on. Any other
+    visit gets the whole page."""
+    user = page_user(request)
+    course, membership, handin = access_handin_item(user, slug, kind, pk)
+    if not request.htmx:
+        return redirect(handin_url(course, handin))
+    if is_course_staff(membership):
+        raise Http404  # staff follow every student's grading on the staff page
+    group, owner = handin_owner(course, handin, user)
+    owned = isinstance(handin, Assignment) or group is not None
+    found = (
+        list(submissions_of(item=handin.item, **owner).filter(active=True).select_related("item"))
+        if owned
+        else []
+    )
+    active = next(iter(with_results(found, staff=False)), None)
+    response = render(
+        request, "submissions/_handin_state.html", state_context(course, handin, active)
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

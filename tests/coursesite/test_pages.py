@@ -16,8 +16,10 @@ from coursesite.models import CourseEvent, GracePolicy, GradeCategory, Lecture, 
 from tests.conftest import Personas
 
 # The course page in a fixed number of queries: session, user, membership with its course, then
-# the course with its grace policy, meetings, events with their items, categories, items.
-COURSE_PAGE_QUERIES = 9
+# the course with its grace policy, meetings, events with their items, categories, items; then
+# the student's dashboard: hand-ins, grace-day ledger, quizzes, papers, presentations and the
+# gradebook.
+COURSE_PAGE_QUERIES = 35
 
 
 BLOCKS = {

@@ -346,3 +346,14 @@ def test_it_reads_the_grace_day_table_in_a_fixed_number_of_queries(
 def test_it_answers_404_to_staff_asking_for_the_work_of_a_student_of_another_course(handins):
     url = f"/courses/{handins.personas.course.slug}/students/dave/work/"
     assert logged_in(handins.personas.bob).get(url).status_code == 404
+
+
+def test_an_item_with_nothing_to_hand_in_says_so_without_upload_facts(handins):
+    deliverable = handins.deliverable
+    deliverable.handin_files = []
+    deliverable.save(update_fields=["handin_files"])
+    url = f"/courses/{handins.personas.course.slug}/deliverables/{deliverable.pk}/"
+    for who in (handins.personas.carol, handins.personas.bob):
+        text = page_text(logged_in(who).get(url))
+        assert "Nothing: the course staff assess this item for each project group" in text
+        assert "Size limit" not in text and "Who hands in" not in text
