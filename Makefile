@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check clean gpu-check
+.PHONY: run test lint typecheck check clean gpu-check screenshots
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ run: $(INSTALLED)
 test: $(INSTALLED)
 	.ci/system-packages
 	$(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
+
+# Full-page screenshots of the main pages on a 1400 px screen and a 375 px phone, into
+# docs/screenshots/ (its README lists them), taken by the browser sweep that checks every page.
+screenshots: $(INSTALLED)
+	SCREENSHOTS=docs/screenshots REQUIRE_SERVICES=1 $(BIN)/python -m pytest tests/test_site_pages_browser.py $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from coursesite.apis import CourseDetailApi, CourseListApi
 from coursesite.auth_apis import ApiTokenApi, ApiTokensApi, ExportTokensApi, TokenObtainApi
@@ -40,7 +40,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start script as a file of its own (?script), not inline.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", template_name="coursesite/api_docs.html"
+        ),
+        name="api-docs",
+    ),
     path("", include("coursesite.page_urls")),
     path("", include("coursesite.gradebook.page_urls")),
     path("", include("submissions.page_urls")),

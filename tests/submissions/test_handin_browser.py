@@ -123,7 +123,7 @@ def test_it_grades_a_dropped_hand_in_and_follows_it_live_to_the_results(
     assert browser.find_element(By.ID, "upload-bar").get_attribute("value") == "100"
     # No worker yet: the hand-in waits, first in its queue.
     queued = wait_for_state(browser, "queued")
-    assert queued == "⏳ Queued: your hand-in is number 1 in the queue, next to be graded."
+    assert queued == "… Queued: your hand-in is number 1 in the queue, next to be graded."
     assert "Handed in mlp.py" in browser.find_element(By.CSS_SELECTOR, ".messages").text
     submission = Submission.objects.get(item=a1.item)
 
@@ -136,7 +136,7 @@ def test_it_grades_a_dropped_hand_in_and_follows_it_live_to_the_results(
     try:
         job.refresh_from_db()
         assert job.status == JobStatus.RUNNING, "the job finished before the worker was held"
-        assert wait_for_state(browser, "running").startswith("⚙ Running for ")
+        assert wait_for_state(browser, "running").startswith("▶ Running for ")
     finally:
         for pid in paused:
             os.kill(pid, signal.SIGCONT)
