@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 
 from grading.bundles import load_bundle
@@ -164,10 +165,23 @@ def make_data() -> ModuleType:
     return module
 
 
-def test_it_writes_the_committed_cases_again_byte_for_byte(tmp_path: Path):
+def test_it_writes_the_committed_cases_again(tmp_path: Path):
+    """The same arrays, names, shapes and types; floats to the last bits a matrix product may
+    round differently on another CPU or with other threads (the ill-conditioned X is U S V^T)."""
     module = make_data()
     module.write_npz(tmp_path / "cases.npz", module.cases())
-    assert (tmp_path / "cases.npz").read_bytes() == (BUNDLE / "public" / "cases.npz").read_bytes()
+    with (
+        np.load(tmp_path / "cases.npz") as written,
+        np.load(BUNDLE / "public" / "cases.npz") as committed,
+    ):
+        assert written.files == committed.files
+        for name in committed.files:
+            again, kept = written[name], committed[name]
+            assert (again.dtype, again.shape) == (kept.dtype, kept.shape), name
+            if np.issubdtype(kept.dtype, np.floating):
+                assert np.allclose(again, kept, rtol=1e-12, atol=1e-14), name
+            else:
+                assert np.array_equal(again, kept), name
 
 
 def test_it_has_cases_for_every_test_of_the_bundle_and_no_other():
