@@ -15,6 +15,7 @@ from submissions.services import (
     submission_activate,
     submission_regrade,
 )
+from submissions.starters import starter_sha256
 
 
 class HandInAdmin(CourseScopedAdmin):
@@ -23,6 +24,14 @@ class HandInAdmin(CourseScopedAdmin):
     list_filter = ["item__course"]
     search_fields = ["item__title", "item__slug"]
     list_select_related = ["item"]
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
+    ) -> None:
+        # A starter zip uploaded here is what a course file's starter folder is compared with.
+        if isinstance(obj, Assignment) and "starter" in form.changed_data:
+            obj.starter_sha256 = starter_sha256(obj)
+        super().save_model(request, obj, form, change)
 
 
 admin.site.register(Assignment, HandInAdmin)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from coursesite.course_file.reader import Node
@@ -18,6 +19,7 @@ from coursesite.models import Course, GradeItem, Role
 from grading.bundles import BundleError, load_bundle, pack_bundle
 from grading.services import bundle_upload, current_bundle
 from submissions.models import MEGABYTE, Assignment, Deliverable
+from submissions.starters import STARTER_MAX_BYTES, starter_names, starter_set
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Handin:
     max_archive_bytes: int
     autograder: Path | None = None
     peer_survey: bool = False
+    starter: bytes | None = None
 
 
 def _autograder(node: Node, files: tuple[str, ...]) -> Path:
@@ -43,6 +46,26 @@ def _autograder(node: Node, files: tuple[str, ...]) -> Path:
             f"but handin lists {', '.join(files)}"
         )
     return path
+
+
+def _starter(node: Node) -> bytes:
+    """The starter files a course file names (a folder or a zip inside its folder), as a zip."""
+    path = node.path_inside(Path(node.file).parent)
+    # Measured before anything is read: a folder of datasets is no starter.
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    if sum(file.stat().st_size for file in files) > STARTER_MAX_BYTES:
+        raise node.error(f"the starter files are over {STARTER_MAX_BYTES // MEGABYTE} MB")
+    try:
+        data = _bundle_bytes(path)
+    except BundleError as error:
+        raise node.error(error.message.replace("bundle", "starter folder")) from None
+    except OSError:
+        raise node.error("no folder or zip of that name beside the course file") from None
+    try:
+        starter_names(data)
+    except ValidationError as error:
+        raise node.error(" ".join(error.messages)) from None
+    return data
 
 
 def _bundle_bytes(path: Path) -> bytes:
@@ -95,7 +118,8 @@ class HandinSection(Section):
             )
             autograder = _autograder(keys["autograder"], files) if "autograder" in keys else None
             survey = keys["peer_survey"].boolean() if "peer_survey" in keys else False
-            handins.append(Handin(item, files, size_mb * MEGABYTE, autograder, survey))
+            starter = _starter(keys["starter"]) if "starter" in keys else None
+            handins.append(Handin(item, files, size_mb * MEGABYTE, autograder, survey, starter))
         return handins
 
     def apply(self, course: Course, parsed: list[Handin], changes: Changes) -> None:
@@ -114,6 +138,10 @@ class HandinSection(Section):
             )
             if handin.autograder is not None:
                 _apply_autograder(course, items[handin.item], handin.autograder, changes)
+            if handin.starter is not None and isinstance(row, Assignment):
+                row.item = items[handin.item]
+                if starter_set(assignment=row, data=handin.starter):
+                    changes.updated["starter files"] += 1
             kept.append(row.pk)
         stale: models.QuerySet[Any] = self.model.objects.filter(item__course=course).exclude(
             pk__in=kept
@@ -147,8 +175,9 @@ class AssignmentsSection(HandinSection):
     default_mb = 20
     require_files = True
     # An assignment's autograder: the course file names its folder; each change of the folder's
-    # content is uploaded as a new version when the file is loaded.
-    extra_keys = ("autograder",)
+    # content is uploaded as a new version when the file is loaded. Its starter files: a folder
+    # zipped for students to download, kept again only when its content changed.
+    extra_keys = ("autograder", "starter")
 
 
 class DeliverablesSection(HandinSection):

@@ -22,6 +22,13 @@ def validate_handin_files(value: object) -> None:
         raise ValidationError("A file is listed twice.")
 
 
+def validate_starter_upload(upload: object) -> None:
+    # Imported here: the starters module works on this model.
+    from submissions.starters import validate_starter
+
+    validate_starter(upload)  # type: ignore[arg-type]
+
+
 class Assignment(models.Model):
     """A programming assignment: a graded item that each student hands in as code."""
 
@@ -30,6 +37,14 @@ class Assignment(models.Model):
     max_archive_bytes = models.PositiveIntegerField(
         default=20 * MEGABYTE, validators=[MinValueValidator(1024)]
     )
+    starter = models.FileField(
+        upload_to="starters/",
+        max_length=200,
+        blank=True,
+        validators=[validate_starter_upload],
+        help_text="A .zip of the files students start from, downloaded from the hand-in page.",
+    )
+    starter_sha256 = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["item__course", "item__due_at"]

@@ -16,6 +16,11 @@ urlpatterns = [
         name="assignment",
     ),
     path(
+        f"{COURSE}/assignments/<int:pk>/starter/",
+        views.starter_file_page,
+        name="assignment-starter",
+    ),
+    path(
         f"{COURSE}/deliverables/<int:pk>/",
         views.handin_page,
         {"kind": Deliverable},

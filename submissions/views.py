@@ -66,6 +66,7 @@ from submissions.selectors import (
 )
 from submissions.services import handin_refusal, submission_activate, submission_create
 from submissions.staff_views import render_staff_handin
+from submissions.starters import starter_listing, starter_open
 from submissions.survey import (
     COMMENT_LIMIT,
     ratings_submit,
@@ -242,6 +243,7 @@ def handin_page(request: HttpRequest, slug: str, pk: int, kind: type[HandInItem]
         "refusal": handin_refusal(handin=handin, group=group),
         "rows": [(s, states[s.pk], lateness[s.pk]) for s in history],
         "limits": limit_facts(autograder_limits(handin.item) or {}),
+        "starter": starter_facts(handin, timezone.now()),
         "extended_due_at": extension_due(handin.item, user, group),
         "is_assignment": is_assignment,
         "project_refusal": project_describe_refusal(group=group, by=user) if group else None,
@@ -320,6 +322,41 @@ def submission_file_page(request: HttpRequest, slug: str, pk: int) -> FileRespon
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+def starter_facts(handin: HandInItem, now: datetime) -> dict[str, Any] | None:
+    """What the hand-in page says of an assignment's starter files: the zip's name, size and
+    files once the assignment is open, or only that they come when it opens."""
+    if not isinstance(handin, Assignment) or not handin.starter:
+        return None
+    if not starter_open(handin, now):
+        return {"open": False}
+    return {
+        "open": True,
+        "filename": f"{handin.item.slug}-starter.zip",
+        "size": handin.starter.size,
+        "names": starter_listing(handin),
+    }
+
+
+@login_required
+@require_safe
+def starter_file_page(request: HttpRequest, slug: str, pk: int) -> FileResponse:
+    """An assignment's starter zip: for its course's staff at any time, for its students once
+    the assignment opens."""
+    _, membership, handin = access_handin_item(page_user(request), slug, Assignment, pk)
+    assert isinstance(handin, Assignment)  # access_handin_item finds one of the kind asked for
+    staff = is_course_staff(membership)
+    if not handin.starter or not (staff or starter_open(handin, timezone.now())):
+        raise Http404
+    response = FileResponse(
+        handin.starter.open("rb"),
+        content_type="application/zip",
+        as_attachment=True,
+        filename=f"{handin.item.slug}-starter.zip",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -112,14 +113,22 @@ def test_it_dumps_the_same_text_after_loading_its_own_dump(course: Course, tmp_p
     assert course_file_dump(course) == first
 
 
+def without_starters(rows: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The rows without the assignments' starter zips, which a dump does not write back (it
+    would name a folder the database does not know, as for an autograder)."""
+    for row in rows["submissions.Assignment"]:
+        row.pop("starter"), row.pop("starter_sha256")
+    return rows
+
+
 def test_it_recreates_a_deleted_course_from_its_dump(course: Course, tmp_path: Path) -> None:
-    before = course_rows(with_ids=False)
+    before = without_starters(course_rows(with_ids=False))
     path = dump_to(tmp_path / "dump.yaml", course)
     # A category protects its items from deletion, so the items go before the course.
     course.items.all().delete()
     course.delete()
     course_file_load(path=path)
-    assert course_rows(with_ids=False) == before
+    assert without_starters(course_rows(with_ids=False)) == before
 
 
 def test_it_writes_due_times_in_the_course_time_zone(course: Course) -> None:

@@ -97,13 +97,15 @@ def edited_example(directory: Path, edit: Callable[[dict[str, Any]], None]) -> P
     if roster:
         shutil.copy(EXAMPLE_COURSE.parent / roster, directory / roster)
     for entry in document.get("assignments", []):
-        # A course file names only paths inside its folder: the copy gets its own autograders.
-        if "autograder" in entry:
-            shutil.copytree(
-                EXAMPLE_COURSE.parent / entry["autograder"],
-                directory / entry["autograder"],
-                dirs_exist_ok=True,
-            )
+        # A course file names only paths inside its folder: the copy gets its own autograders
+        # and starter folders.
+        for key in ("autograder", "starter"):
+            if key in entry:
+                shutil.copytree(
+                    EXAMPLE_COURSE.parent / entry[key],
+                    directory / entry[key],
+                    dirs_exist_ok=True,
+                )
     path = directory / EXAMPLE_COURSE.name
     path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
