@@ -100,9 +100,13 @@ def load_second_copy(tmp_path: Path) -> Course:
     )
     for roster in EXAMPLE_COURSE.parent.glob("*.csv"):
         shutil.copy(roster, tmp_path / roster.name)
-    # A course file names only paths inside its folder: the copy gets its own autograders.
-    for bundle in EXAMPLE_COURSE.parent.glob("assignments/*/bundle"):
-        shutil.copytree(bundle, tmp_path / bundle.relative_to(EXAMPLE_COURSE.parent))
+    # A course file names only paths inside its folder: the copy gets its own autograders and
+    # starter folders.
+    for folder in [
+        *EXAMPLE_COURSE.parent.glob("assignments/*/bundle"),
+        *EXAMPLE_COURSE.parent.glob("assignments/*/starter"),
+    ]:
+        shutil.copytree(folder, tmp_path / folder.relative_to(EXAMPLE_COURSE.parent))
     course, _ = course_file_load(path=copy)
     record_scores(course)
     return course
