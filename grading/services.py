@@ -63,13 +63,19 @@ def grading_job_create(
     """Queue the grading of a hand-in with the item's current autograder, if it has one.
 
     Fresh hand-ins go to the ``gpu`` or ``cpu`` queue as the bundle asks; regrades go to
-    ``regrade``, which workers serve only when no fresh hand-in waits.
+    ``regrade``, which workers serve only when no fresh hand-in waits. A fresh hand-in
+    supersedes the owner's older ones of the item still waiting, at once: they are marked so
+    now, rather than when a worker reaches them.
     """
     bundle = current_bundle(item)
     if bundle is None:
         return None
     now = timezone.now()
     queue = Queue.REGRADE if regrade else (Queue.GPU if bundle.uses_gpu else Queue.CPU)
+    if not regrade:
+        GradingJob.objects.filter(item=item, owner=owner, status=JobStatus.QUEUED).exclude(
+            queue=Queue.REGRADE
+        ).update(status=JobStatus.SUPERSEDED, finished_at=now)
     job = GradingJob.objects.create(
         item=item,
         bundle=bundle,

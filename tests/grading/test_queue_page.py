@@ -236,6 +236,30 @@ def test_it_lists_the_waiting_jobs_oldest_first_with_their_place_in_each_queue(g
     assert '<h3 id="waiting-cpu-heading">CPU: 2 waiting</h3>' in html
 
 
+def test_a_new_hand_in_supersedes_the_owner_s_waiting_ones_at_once(graded):
+    """No worker runs here: the older hand-ins leave the queue when the newer one arrives, and
+    the others' places move up."""
+    carol, erin = graded.personas.carol, graded.student("erin")
+    first = graded.job_of(graded.hand_in(carol, 40))
+    graded.hand_in(erin)
+    second = graded.job_of(graded.hand_in(carol, 41))
+    assert GradingJob.objects.get(pk=first.pk).status == JobStatus.SUPERSEDED
+    regrade = submission_regrade(submission=graded.hand_in(carol, 43))
+    assert regrade is not None
+    third = graded.hand_in(carol, 42)
+    statuses = {job.pk: job.status for job in GradingJob.objects.all()}
+    assert statuses[second.pk] == JobStatus.SUPERSEDED
+    assert statuses[graded.job_of(third).pk] == JobStatus.QUEUED
+    # A regrade is staff's: a student's hand-in leaves it waiting.
+    assert statuses[regrade.pk] == JobStatus.QUEUED
+    cpu = table_rows(queue_html(graded), "waiting-cpu")
+    assert [(row, cells[0]) for row, cells in cpu.items()][-1] == (
+        f"job-{graded.job_of(third).pk}",
+        "2",
+    )
+    assert len(cpu) == 2
+
+
 def test_it_names_the_owners_a_student_by_name_and_a_group_by_its_name(graded):
     graded.hand_in(graded.personas.carol)
     graded.group_hand_in(graded.personas.carol)
