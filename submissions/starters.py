@@ -63,11 +63,6 @@ def starter_names(data: bytes | IO[bytes]) -> list[str]:
     return [entry.filename for entry in files]
 
 
-def validate_starter(upload: IO[bytes]) -> None:
-    """The panel's check of an uploaded starter zip."""
-    starter_names(upload)
-
-
 def starter_set(*, assignment: Assignment, data: bytes) -> bool:
     """Keep ``data`` as the assignment's starter zip; False when it is the one kept already."""
     starter_names(data)
