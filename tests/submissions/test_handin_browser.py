@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -71,7 +72,11 @@ def state(browser: WebDriver) -> str:
 
 
 def wait_for_state(browser: WebDriver, wanted: str, timeout: float = 30) -> str:
-    WebDriverWait(browser, timeout).until(lambda b: state(b) == wanted)
+    # The page swaps the state in as it changes: an element read just as it is replaced is
+    # read again.
+    WebDriverWait(browser, timeout, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda b: state(b) == wanted
+    )
     return browser.find_element(By.ID, "grading-state").text
 
 
