@@ -77,16 +77,37 @@ class VisibleTestSerializer(serializers.Serializer[Any]):
 
 
 class ResultSerializer(serializers.Serializer[Any]):
-    status = serializers.CharField(help_text="queued, running, done or error")
-    verdict = serializers.CharField()
-    bundle_version = serializers.IntegerField(help_text="The autograder version that graded it.")
+    """The latest grading of a hand-in. A superseded hand-in was set aside before it was
+    graded: its verdict is empty, its scores null, its tests empty, and `superseded_by` names
+    the hand-in that took its place."""
+
+    # A plain string, as before: an enum here would share the grading API's JobStatusEnum and
+    # make drf-spectacular rename it, which breaks clients generated from the schema.
+    status = serializers.CharField(
+        help_text="queued or running while it waits; done once graded (read the verdict); "
+        "error when grading itself failed and staff must look; superseded when a newer hand-in "
+        "of the same student or group arrived before this one was graded: it is graded only "
+        "if it is made the active hand-in again.",
+    )
+    superseded_by = serializers.IntegerField(
+        allow_null=True,
+        help_text="For a superseded hand-in, the id of the hand-in of the same student or group "
+        "that took its place (it may have been superseded in turn); null otherwise.",
+    )
+    verdict = serializers.CharField(help_text="Empty until the hand-in is graded.")
+    bundle_version = serializers.IntegerField(
+        help_text="The autograder version that graded it, or would have."
+    )
     score = serializers.DecimalField(
         max_digits=10, decimal_places=4, allow_null=True,
         help_text="Empty for a student while a test is hidden, until the item is released.",
     )  # fmt: skip
     max_score = serializers.DecimalField(max_digits=10, decimal_places=4, allow_null=True)
     self_reported = serializers.BooleanField()
-    finished_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When grading ended, or when a superseded hand-in was set aside.",
+    )
     tests = VisibleTestSerializer(many=True)
     logs = serializers.CharField(help_text="Staff only.")
     images = serializers.ListField(
@@ -107,7 +128,10 @@ class SubmissionSerializer(serializers.ModelSerializer[Submission]):
         help_text="For the active hand-in: how late it is for each student it counts for.",
     )
     result = ResultSerializer(
-        read_only=True, allow_null=True, help_text="The latest grading of this hand-in, if any."
+        read_only=True,
+        allow_null=True,
+        help_text="The latest grading of this hand-in, superseded included; null when no "
+        "autograder grades it.",
     )
 
     class Meta:

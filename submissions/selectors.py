@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ from coursesite.models import (
     ProjectGroup,
     Role,
 )
-from grading.models import GradingJob, JobStatus, Visibility
+from grading.models import GradingJob, JobStatus, Queue, Visibility
 from grading.services import current_bundle
 from submissions import grace
 from submissions.models import Assignment, Extension, Submission
@@ -99,11 +99,13 @@ def grace_ledger(*, course: Course) -> grace.GraceLedger:
 def submissions_of(
     *, item: GradeItem, student: User | None = None, group: ProjectGroup | None = None
 ) -> QuerySet[Submission]:
-    """The hand-ins of one student (or one group) for one item, newest first."""
+    """The hand-ins of one student (or one group) for one item, newest first, with the item, the
+    owner and who handed each in: the API's list is polled, and grows with every hand-in, so it
+    must not cost a query per row."""
     owner = {"student": student} if student else {"group": group}
     return (
         Submission.objects.filter(item=item, **owner)
-        .select_related("submitted_by")
+        .select_related("item", "student", "group", "submitted_by")
         .order_by("-submitted_at", "-pk")
     )
 
@@ -282,14 +284,38 @@ def visible_to_student(
     return False
 
 
+def _handin_id(subject: str) -> int | None:
+    """The id of the hand-in a grading job's ``subject`` names (``submission:42``)."""
+    kind, _, pk = subject.partition(":")
+    return int(pk) if kind == "submission" and pk.isdigit() else None
+
+
+def _next_fresh_subject() -> Case:
+    """For a superseded job, the subject of the owner's next fresh (not regrade) job of the item:
+    the hand-in whose arrival, or activation, took its place in the queue, for a fresh job
+    supersedes every waiting one of its owner. ``""`` for any other job."""
+    later = (
+        GradingJob.objects.filter(item=OuterRef("item"), owner=OuterRef("owner"))
+        .filter(
+            Q(created_at__gt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
+        )
+        .exclude(queue=Queue.REGRADE)
+        .order_by("created_at", "pk")
+        .values("subject")[:1]
+    )
+    return Case(When(status=JobStatus.SUPERSEDED, then=Subquery(later)), default=Value(""))
+
+
 def with_results(submissions: list[Submission], *, staff: bool) -> list[Submission]:
     """Attach to each submission its latest grading job and the test results the viewer may see.
 
     Staff see every test. A student sees the tests their visibility allows. Before the item is
     released, the total shows only when they see every test, so hidden points cannot be worked
     out; once it is released, the whole total shows, hidden tests included (as Gradescope shows a
-    published score), while those tests' names and outputs stay hidden. Four queries, however
-    many submissions.
+    published score), while those tests' names and outputs stay hidden. A hand-in whose latest
+    job was superseded says so, with the id of the hand-in that took its place
+    (``superseded_by``), rather than nothing. Four queries, however many submissions.
     """
     subjects = {s.grading_subject: s for s in submissions}
     extended: dict[tuple[int, int | None, int | None], datetime] = {
@@ -301,7 +327,7 @@ def with_results(submissions: list[Submission], *, staff: bool) -> list[Submissi
     jobs: dict[str, GradingJob] = {}
     for job in (
         GradingJob.objects.filter(subject__in=subjects)
-        .exclude(status=JobStatus.SUPERSEDED)
+        .annotate(superseded_by=_next_fresh_subject())
         .select_related("bundle")
         .prefetch_related("tests")
         .order_by("subject", "-created_at", "-pk")
@@ -325,6 +351,7 @@ def with_results(submissions: list[Submission], *, staff: bool) -> list[Submissi
         total_shown = len(tests) == len(latest.tests.all()) or submission.item.released
         submission.result = {  # type: ignore[attr-defined]
             "status": latest.status,
+            "superseded_by": _handin_id(latest.superseded_by or ""),  # type: ignore[attr-defined]
             "verdict": latest.verdict,
             "verdict_label": latest.get_verdict_display(),
             "bundle_version": latest.bundle.version,
@@ -423,9 +450,9 @@ class GradingState:
 
 
 def grading_states(submissions: list[Submission]) -> dict[int, GradingState]:
-    """The grading state of each hand-in, superseded jobs included (with_results leaves them
-    out). The place in the queue counts the queued jobs of the same queue sent before this
-    one, in the order the broker hands them out. One query, plus one per queued hand-in."""
+    """The grading state of each hand-in, from its latest grading job (a superseded one too). The
+    place in the queue counts the queued jobs of the same queue sent before this one, in the
+    order the broker hands them out. One query, plus one per queued hand-in."""
     subjects = {s.grading_subject: s.pk for s in submissions}
     latest: dict[str, GradingJob] = {}
     for found in (

@@ -3,8 +3,8 @@ for a deliverable), whether or not they handed in.
 
 A row shows the active hand-in: when it came, its lateness, the autograder's verdict and score
 on it (from its latest grading job, whose page shows the whole result and its logs), the item's
-Score of each student it counts for, its file, and every earlier hand-in. Staff narrow the rows
-with ``?show=``:
+Score of each student it counts for, its file, and every earlier hand-in, marked when a newer one
+superseded it before it was graded. Staff narrow the rows with ``?show=``:
 
 - ``missing``: nothing handed in;
 - ``late``: the active hand-in is late for at least one of the students it counts for;
@@ -60,6 +60,7 @@ class HandInRow:
     members: list[User]
     handins: list[Submission] = field(default_factory=list)
     job: GradingJob | None = None
+    history: list[tuple[Submission, GradingJob | None]] = field(default_factory=list)
     scores: list[tuple[User, Score | None]] = field(default_factory=list)
 
     @property
@@ -134,17 +135,15 @@ def owner_rows(course: Course, is_assignment: bool) -> list[HandInRow]:
 
 
 def latest_jobs(handins: list[Submission]) -> dict[str, GradingJob]:
-    """The latest grading job of each hand-in, a superseded one aside.
+    """The latest grading job of each hand-in, a superseded one included.
 
     ``with_results`` finds the same jobs, with their tests, for one student's page; this page
     needs only each job's state and its id, to link the job's own page.
     """
     jobs: dict[str, GradingJob] = {}
-    for job in (
-        GradingJob.objects.filter(subject__in=[handin.grading_subject for handin in handins])
-        .exclude(status=JobStatus.SUPERSEDED)
-        .order_by("subject", "-created_at", "-pk")
-    ):
+    for job in GradingJob.objects.filter(
+        subject__in=[handin.grading_subject for handin in handins]
+    ).order_by("subject", "-created_at", "-pk"):
         jobs.setdefault(job.subject, job)
     return jobs
 
@@ -156,8 +155,8 @@ def handin_rows(course: Course, handin: HandInItem, viewer: User) -> list[HandIn
     submissions = list(
         item.submissions.select_related("submitted_by").order_by("-submitted_at", "-pk")
     )
-    active = with_lateness([s for s in submissions if s.active], course, viewer, True)
-    jobs = latest_jobs(active)
+    with_lateness([s for s in submissions if s.active], course, viewer, True)
+    jobs = latest_jobs(submissions)
     owned: dict[tuple[int | None, int | None], list[Submission]] = defaultdict(list)
     for submission in submissions:
         owned[(submission.student_id, submission.group_id)].append(submission)
@@ -170,6 +169,7 @@ def handin_rows(course: Course, handin: HandInItem, viewer: User) -> list[HandIn
     for row in rows:
         key = (row.student.pk, None) if row.student else (None, row.group.pk if row.group else None)
         row.handins = owned[key]
+        row.history = [(handin, jobs.get(handin.grading_subject)) for handin in row.handins]
         if (current := row.active) is not None:
             row.job = jobs.get(current.grading_subject)
         row.scores = [(member, scores.get(member.pk)) for member in row.members]

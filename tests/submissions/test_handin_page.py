@@ -167,13 +167,22 @@ def test_it_explains_each_verdict_in_plain_words_with_the_limit(graded_item, ver
     assert VERDICT_WORDS[verdict] in state_of(graded_item)
 
 
+def history_states(handins: HandIns) -> list[str]:
+    """The Grading cell of each row of the student's hand-in history, newest first."""
+    html = logged_in(handins.personas.carol).get(page(handins)).content.decode()
+    return re.findall(r'<td class="history-state">(.*?)</td>', html, re.S)
+
+
 def test_it_says_a_superseded_hand_in_was_not_graded(graded_item):
     carol = graded_item.personas.carol
     first = hand_in(graded_item, carol)
     hand_in(graded_item, carol, zip_of({"mlp.py": b"# v2\n"}))
-    GradingJob.objects.filter(pk=job_of(first).pk).update(status=JobStatus.SUPERSEDED)
-    text = page_text(logged_in(carol).get(page(graded_item)))
-    assert "Superseded by a newer hand-in: not graded" in text
+    hand_in(graded_item, carol, zip_of({"mlp.py": b"# v3\n"}))
+    assert history_states(graded_item) == [
+        "Queued",
+        "Superseded by a newer hand-in: not graded",
+        "Superseded by a newer hand-in: not graded",
+    ]
     Submission.objects.filter(item=first.item).update(active=False)
     Submission.objects.filter(pk=first.pk).update(active=True)
     assert "Superseded: a newer hand-in of yours arrived before this one was graded" in state_of(

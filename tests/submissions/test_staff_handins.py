@@ -96,6 +96,18 @@ def test_it_counts_the_hand_ins_and_links_each_earlier_one(graded):
         assert f'href="{graded.course_url}/submissions/{submission.pk}/file/"' in html
 
 
+def test_it_marks_the_earlier_hand_ins_a_newer_one_superseded(graded):
+    carol, erin = graded.personas.carol, graded.student("erin")
+    graded.finish(graded.hand_in(erin, value=1))
+    graded.hand_in(erin, value=2)  # graded before it arrived: not superseded
+    for value in (1, 2, 3):
+        graded.hand_in(carol, value=value)
+    listed = rows(graded)
+    assert listed["student-carol"][3] == "Queued Result"
+    assert listed["student-carol"][6].count("superseded") == 2
+    assert "superseded" not in listed["student-erin"][6]
+
+
 def test_it_shows_days_late_grace_days_used_and_the_penalty(graded):
     GracePolicy.objects.filter(course=graded.personas.course).update(
         pool_days=1, after_pool=AfterPool.PERCENT_PER_DAY, penalty_percent_per_day=Decimal(10)

@@ -1,14 +1,29 @@
-"""Handing in through the API: storage, activation, lateness, access, limits."""
+"""Handing in through the API: storage, activation, lateness, access, limits, and what became
+of each hand-in's grading: queued, graded, or superseded by a newer hand-in."""
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 
+import pytest
+import yaml
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from openapi_spec_validator import validate
 
+from grading.models import AutograderBundle, GradingJob, JobStatus
+from grading.services import grading_job_claim, grading_job_finish
 from submissions.models import Submission
-from tests.submissions.conftest import stored_files, zip_of
+from tests.submissions.conftest import HandIns, stored_files, zip_of
 
 MLP = zip_of({"mlp.py": b"import numpy as np\n"})
+# What ``result`` held before hand-ins said they were superseded: clients read these still.
+RESULT_FIELDS = {
+    "status", "verdict", "bundle_version", "score", "max_score", "self_reported", "finished_at",
+    "tests", "logs", "images",
+}  # fmt: skip
 
 
 def test_it_stores_an_upload_once_under_its_sha256_and_makes_it_active(handins):
@@ -233,3 +248,129 @@ def test_it_lists_the_assignments_a_student_hands_in_to(handins):
         f"/api/v1/courses/{course}/deliverables/"
     )
     assert outsider.status_code == 404
+
+
+def list_queries(handins: HandIns, user: User, kind: str = "assignments") -> int:
+    """How many queries one read of the user's own hand-ins of the item takes."""
+    client = handins.personas.client(user)
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.get(handins.url(kind))
+    assert answer.status_code == 200
+    return len(queries.captured_queries)
+
+
+def test_it_lists_a_students_hand_ins_in_the_same_queries_however_many_there_are(autograded):
+    # A student's status page polls this list, and it grows with every hand-in.
+    carol = autograded.personas.carol
+    hand_in(autograded, 1)
+    one = list_queries(autograded, carol)
+    for version in (2, 3, 4):
+        hand_in(autograded, version)
+    assert list_queries(autograded, carol) == one
+
+
+def test_it_lists_a_groups_hand_ins_in_the_same_queries_however_many_there_are(handins):
+    def upload(version: int) -> None:
+        pdf = b"%PDF-1.4\n%% v" + bytes([48 + version]) + b"\ntrailer<<>>\n%%EOF\n"
+        answer = handins.upload(carol, pdf, name="proposal.pdf", kind="deliverables")
+        assert answer.status_code == 201, answer.json()
+
+    carol = handins.personas.carol
+    upload(1)
+    one = list_queries(handins, handins.erin, "deliverables")
+    for version in (2, 3, 4):
+        upload(version)
+    assert list_queries(handins, handins.erin, "deliverables") == one
+
+
+@pytest.fixture
+def autograded(handins: HandIns) -> HandIns:
+    """A1 with an autograder, so that every hand-in queues a grading job; no worker runs."""
+    AutograderBundle.objects.create(
+        item=handins.assignment.item, version=1, name="mlp", kind="native",
+        archive="bundles/mlp.zip", sha256="0" * 64,
+        manifest={"tests": [{"name": "relu", "points": 5, "visibility": "visible"}]},
+        uploaded_by=handins.personas.alice, uploaded_at=timezone.now(),
+    )  # fmt: skip
+    return handins
+
+
+def hand_in(handins: HandIns, version: int) -> int:
+    answer = handins.upload(handins.personas.carol, zip_of({"mlp.py": f"# v{version}\n".encode()}))
+    assert answer.status_code == 201, answer.json()
+    return answer.json()["id"]
+
+
+def result_of(handins: HandIns, pk: int) -> dict:
+    client = handins.personas.client(handins.personas.carol)
+    return client.get(f"/api/v1/submissions/{pk}/").json()["result"]
+
+
+def grade(pk: int) -> None:
+    """Grade a hand-in's job as a worker does: claim it, then store its result document."""
+    queued = GradingJob.objects.get(subject=f"submission:{pk}", status=JobStatus.QUEUED)
+    job = grading_job_claim(job_id=queued.pk, worker="cpu-host@worker1")
+    assert job is not None
+    result = {
+        "verdict": "ok", "score": 4, "max_score": 5, "logs": "epoch 1\n",
+        "tests": [{"name": "relu", "score": 4, "max_score": 5, "status": "failed",
+                   "visibility": "visible", "output": "4 of 5 right"}],
+    }  # fmt: skip
+    assert grading_job_finish(job=job, result=result)
+
+
+def test_it_says_which_newer_hand_in_superseded_a_waiting_one(autograded):
+    first, second, third = (hand_in(autograded, version) for version in (1, 2, 3))
+    older = result_of(autograded, first)
+    assert (older["status"], older["superseded_by"]) == ("superseded", second)
+    assert (older["verdict"], older["score"], older["tests"]) == ("", None, [])
+    assert older["finished_at"] is not None  # when it was set aside
+    assert result_of(autograded, second)["superseded_by"] == third
+    newest = result_of(autograded, third)
+    assert (newest["status"], newest["superseded_by"]) == ("queued", None)
+
+
+def test_it_lists_superseded_hand_ins_to_the_student_and_to_staff(autograded):
+    first, second = hand_in(autograded, 1), hand_in(autograded, 2)
+    for user in (autograded.personas.carol, autograded.personas.bob):
+        listed = autograded.personas.client(user).get(autograded.url()).json()
+        states = [
+            (row["id"], row["result"]["status"], row["result"]["superseded_by"]) for row in listed
+        ]
+        assert states == [(second, "queued", None), (first, "superseded", second)]
+
+
+def test_it_keeps_the_result_of_a_graded_hand_in_as_it_was(autograded):
+    graded = hand_in(autograded, 1)
+    grade(graded)
+    hand_in(autograded, 2)  # graded already: a newer hand-in leaves it as it is
+    result = result_of(autograded, graded)
+    assert set(result) == RESULT_FIELDS | {"superseded_by"}
+    assert (result["status"], result["verdict"], result["superseded_by"]) == ("done", "ok", None)
+    assert (Decimal(result["score"]), Decimal(result["max_score"])) == (4, 5)
+    assert [(test["name"], test["output"]) for test in result["tests"]] == [
+        ("relu", "4 of 5 right")
+    ]
+
+
+def test_it_grades_a_superseded_hand_in_made_active_and_supersedes_the_waiting_one(autograded):
+    first, second = hand_in(autograded, 1), hand_in(autograded, 2)
+    client = autograded.personas.client(autograded.personas.carol)
+    activated = client.post(f"/api/v1/submissions/{first}/activate/").json()
+    assert (activated["result"]["status"], activated["result"]["superseded_by"]) == ("queued", None)
+    later = result_of(autograded, second)
+    assert (later["status"], later["superseded_by"]) == ("superseded", first)
+
+
+def test_it_describes_a_superseded_result_in_the_schema(autograded):
+    client = autograded.personas.client(autograded.personas.carol)
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    validate(schema)
+    components = schema["components"]["schemas"]
+    result = components["Result"]
+    assert "superseded" in result["properties"]["status"]["description"]
+    superseded_by = result["properties"]["superseded_by"]
+    assert (superseded_by["type"], superseded_by["nullable"]) == ("integer", True)
+    assert RESULT_FIELDS | {"superseded_by"} == set(result["properties"])
+    # The grading API's own job status keeps the name clients were generated with.
+    assert "superseded" in components["JobStatusEnum"]["enum"]
