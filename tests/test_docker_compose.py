@@ -24,7 +24,8 @@ WEB_ENTRYPOINT = REPO / "docker" / "entrypoint-web.sh"
 WORKER_ENTRYPOINT = REPO / "docker" / "entrypoint-worker.sh"
 WEB_HEALTHCHECK = REPO / "docker" / "healthcheck-web.py"
 
-APP_SERVICES = ("web", "worker-cpu", "worker-gpu", "beat")
+APP_SERVICES = ("web", "worker-cpu", "worker-gpu", "worker-housekeeping", "beat")
+# The workers that grade, and so run student code in the sandbox.
 WORKERS = ("worker-cpu", "worker-gpu")
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 # Long enough and varied enough for the production settings, should anything load them.
@@ -61,6 +62,12 @@ def option(command: list[str], *names: str) -> str:
         if name in command:
             return command[command.index(name) + 1]
     raise AssertionError(f"none of {names} in {command}")
+
+
+def with_defaults(value: str) -> str:
+    """``value`` as Compose reads it when no variable is set: each ``${NAME:-default}`` is its
+    default."""
+    return re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", value)
 
 
 def environment(service: dict[str, Any]) -> dict[str, str]:
@@ -106,22 +113,39 @@ def compose_cli() -> list[str]:
     pytest.skip(message)
 
 
-def run_config(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def run_config(
+    env: dict[str, str], tmp_path: Path, *, quiet: bool = True
+) -> subprocess.CompletedProcess[str]:
     # An empty env file: a developer's .env must not decide what these checks see.
     env_file = tmp_path / "empty.env"
     env_file.write_text("")
     return subprocess.run(
-        [*compose_cli(), "--env-file", str(env_file), "-f", str(COMPOSE_FILE), "config", "-q"],
+        [*compose_cli(), "--env-file", str(env_file), "-f", str(COMPOSE_FILE), "config",
+         *(["-q"] if quiet else [])],
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
-    )
+    )  # fmt: skip
+
+
+def required_env(**extra: str) -> dict[str, str]:
+    """This process's environment with every variable the file requires, plus ``extra``."""
+    return {
+        **os.environ,
+        "SECRET_KEY": FAKE_SECRET_KEY,
+        "POSTGRES_PASSWORD": "compose-test",
+        "FLOWER_PASSWORD": "flower-test",
+        **extra,
+    }
 
 
 def test_it_defines_every_service(services: dict[str, dict[str, Any]]) -> None:
-    expected = {"postgres", "redis", "web", "worker-cpu", "worker-gpu", "beat", "flower"}
+    expected = {
+        "postgres", "redis", "web", "worker-cpu", "worker-gpu", "worker-housekeeping", "beat",
+        "flower",
+    }  # fmt: skip
     assert expected <= set(services)
 
 
@@ -206,8 +230,30 @@ def test_it_listens_only_on_gpu_in_worker_gpu(services: dict[str, dict[str, Any]
     assert option(command, "-Q", "--queues") == "gpu"
 
 
-def test_it_runs_one_job_at_a_time_per_gpu(services: dict[str, dict[str, Any]]) -> None:
-    assert option(words(services["worker-gpu"]), "--concurrency", "-c") == "1"
+def test_it_runs_gpu_jobs_per_gpu_jobs_at_once_one_by_default(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    worker = services["worker-gpu"]
+    concurrency = option(words(worker), "--concurrency", "-c")
+    # The worker's pool and the slot -> GPU mapping read one variable, so they cannot disagree.
+    assert concurrency == environment(worker)["GRADING_JOBS_PER_GPU"] == "${GPU_JOBS_PER_GPU:-1}"
+    assert with_defaults(concurrency) == "1"
+
+
+def test_it_names_the_reserved_gpu_for_the_sandbox(services: dict[str, dict[str, Any]]) -> None:
+    assert environment(services["worker-gpu"])["GRADING_GPUS"] == "0"
+
+
+def test_it_gives_each_grading_worker_sandbox_slots_of_its_own(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    slots = []
+    for name in WORKERS:
+        worker = services[name]
+        offset = int(environment(worker).get("GRADING_SLOT_OFFSET", "0"))
+        concurrency = int(with_defaults(option(words(worker), "--concurrency", "-c")))
+        slots.append(set(range(offset, offset + concurrency)))
+    assert not set.intersection(*slots)
 
 
 def test_it_reserves_an_nvidia_gpu_for_worker_gpu(services: dict[str, dict[str, Any]]) -> None:
@@ -217,6 +263,19 @@ def test_it_reserves_an_nvidia_gpu_for_worker_gpu(services: dict[str, dict[str, 
 
 def test_it_reserves_no_gpu_for_worker_cpu(services: dict[str, dict[str, Any]]) -> None:
     assert "deploy" not in services["worker-cpu"]
+
+
+def test_it_serves_housekeeping_on_a_worker_of_its_own(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    worker = services["worker-housekeeping"]
+    command = words(worker)
+    assert command[:4] == ["celery", "-A", "coursesite", "worker"]
+    assert option(command, "-Q", "--queues") == "housekeeping"
+    assert option(command, "--pool", "-P") == "solo"
+    assert option(command, "--concurrency", "-c") == "1"
+    assert option(command, "--hostname", "-n") == "housekeeping@%h"
+    assert "--destination housekeeping@$$HOSTNAME" in " ".join(worker["healthcheck"]["test"])
 
 
 def test_it_runs_beat(services: dict[str, dict[str, Any]]) -> None:
@@ -265,7 +324,7 @@ def test_it_starts_web_after_healthy_postgres_and_redis(
 def test_it_starts_workers_and_beat_after_a_migrated_web(
     services: dict[str, dict[str, Any]],
 ) -> None:
-    for name in (*WORKERS, "beat"):
+    for name in (*WORKERS, "worker-housekeeping", "beat"):
         assert depends_on(services[name]).get("web") == "service_healthy", name
 
 
@@ -281,12 +340,32 @@ def test_it_runs_workers_as_root_for_bwrap(services: dict[str, dict[str, Any]]) 
         assert str(services[name]["user"]).split(":")[0] in {"0", "root"}, name
 
 
-def test_it_keeps_web_and_beat_unprivileged(services: dict[str, dict[str, Any]]) -> None:
-    for name in ("web", "beat"):
+def test_it_keeps_web_beat_and_housekeeping_unprivileged(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for name in ("web", "beat", "worker-housekeeping"):
         service = services[name]
         assert "user" not in service, name
         assert not service.get("cap_add"), name
+        assert not service.get("security_opt"), name
         assert not service.get("privileged"), name
+        assert "deploy" not in service, name
+
+
+def test_it_puts_flower_behind_a_password_compose_requires(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    flower = services["flower"]
+    login = environment(flower)["FLOWER_BASIC_AUTH"]
+    assert re.fullmatch(r"\$\{FLOWER_USER:-\w+\}:\$\{FLOWER_PASSWORD:\?[^}]+\}", login), login
+    # No login given on the command line, where it would override the one above.
+    assert not any("auth" in word for word in words(flower))
+
+
+def test_it_publishes_flower_on_loopback_only(services: dict[str, dict[str, Any]]) -> None:
+    ports = [str(port) for port in services["flower"]["ports"]]
+    assert ports
+    assert all(port.startswith("127.0.0.1:") for port in ports), ports
 
 
 def test_it_installs_bubblewrap_and_setpriv_in_the_image() -> None:
@@ -322,13 +401,28 @@ def test_it_drops_root_in_the_image() -> None:
 
 
 def test_it_passes_compose_config(tmp_path: Path) -> None:
-    env = {**os.environ, "SECRET_KEY": FAKE_SECRET_KEY, "POSTGRES_PASSWORD": "compose-test"}
-    result = run_config(env, tmp_path)
+    result = run_config(required_env(), tmp_path)
     assert result.returncode == 0, result.stderr
 
 
 def test_it_refuses_compose_config_without_secret_key(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
-    result = run_config({**env, "POSTGRES_PASSWORD": "compose-test"}, tmp_path)
+    env = {key: value for key, value in required_env().items() if key != "SECRET_KEY"}
+    result = run_config(env, tmp_path)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_it_refuses_compose_config_without_a_flower_password(tmp_path: Path) -> None:
+    env = {key: value for key, value in required_env().items() if key != "FLOWER_PASSWORD"}
+    result = run_config(env, tmp_path)
+    assert result.returncode != 0
+    assert "FLOWER_PASSWORD" in result.stderr
+
+
+def test_it_sizes_the_gpu_worker_from_gpu_jobs_per_gpu(tmp_path: Path) -> None:
+    result = run_config(required_env(GPU_JOBS_PER_GPU="3"), tmp_path, quiet=False)
+    assert result.returncode == 0, result.stderr
+    worker = yaml.safe_load(result.stdout)["services"]["worker-gpu"]
+    assert option(words(worker), "--concurrency", "-c") == "3"
+    assert environment(worker)["GRADING_JOBS_PER_GPU"] == "3"
+    assert environment(worker)["GRADING_GPUS"] == "0"

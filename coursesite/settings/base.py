@@ -151,12 +151,26 @@ GRADING_LEASE_MARGIN_SECONDS = env_int("GRADING_LEASE_MARGIN_SECONDS", 60, minim
 GRADING_REQUEUE_AFTER_SECONDS = env_int("GRADING_REQUEUE_AFTER_SECONDS", 120, minimum=1)
 GRADING_SLOT_OFFSET = env_int("GRADING_SLOT_OFFSET", 0)
 GRADING_GPUS = [int(index) for index in env_list("GRADING_GPUS", [])]
+# How many jobs share one GPU at a time (`make gpu-check` measures 1, 2 and 4 side by side).
+GRADING_JOBS_PER_GPU = env_int("GRADING_JOBS_PER_GPU", 1, minimum=1)
+# Each worker slot starts its next job's sandboxes ahead, the bundle's heavy modules imported;
+# one that waits longer than this is thrown away and the job runs cold.
+GRADING_WARM_SANDBOXES = env_bool("GRADING_WARM_SANDBOXES", True)
+GRADING_WARM_MAX_IDLE_SECONDS = env_int("GRADING_WARM_MAX_IDLE_SECONDS", 900, minimum=1)
 GRADING_ALLOW_UNSANDBOXED = env_bool("COURSESITE_ALLOW_UNSANDBOXED", False)
 CELERY_TASK_SOFT_TIME_LIMIT = GRADING_MAX_WALL_SECONDS + 120
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 120
+# Housekeeping has a queue of its own, served by a worker that never grades, so the reconciler
+# never waits behind a training job. A round not started within its minute is dropped: the next
+# one does the same work.
 CELERY_BEAT_SCHEDULE = {
-    "reconcile-grading-jobs": {"task": "grading.tasks.reconcile_jobs", "schedule": 60.0},
+    "reconcile-grading-jobs": {
+        "task": "grading.tasks.reconcile_jobs",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
 }
+CELERY_TASK_ROUTES = {"grading.tasks.reconcile_jobs": {"queue": "housekeeping"}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # The broker is only a doorbell: jobs live in the database. Without a server, messages go

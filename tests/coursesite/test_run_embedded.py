@@ -1,4 +1,5 @@
-"""The embedded mode of `make run`: migrate, the demo course, a web server and a worker."""
+"""The embedded mode of `make run`: migrate, the demo course, a web server, a grading worker and
+a housekeeping worker."""
 
 import json
 import signal
@@ -62,18 +63,31 @@ def processes_with_env(entry: str) -> list[int]:
     return found
 
 
-def wait_for_worker(base, token):
+def wait_for_workers(base, token, count):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             # Only staff see the worker count; the instructor's token says who asks.
             health = get_json(f"{base}/healthz", token)
-            if health["workers"] == 1:
+            if health["workers"] == count:
                 return health
         except OSError:
             pass
         time.sleep(0.5)
-    raise AssertionError("the worker never answered")
+    raise AssertionError(f"{count} workers never answered")
+
+
+def inspect(var_dir, what):
+    """Ask the embedded workers over their broker, as an operator would with `celery inspect`."""
+    env = django_env(
+        DJANGO_SETTINGS_MODULE="coursesite.settings.development", COURSESITE_VAR_DIR=str(var_dir)
+    )
+    answer = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "coursesite", "inspect", what, "--json",
+         "--timeout", "5"],
+        cwd=REPO, env=env, check=True, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    return {node.split("@")[0]: reply for node, reply in json.loads(answer.stdout).items()}
 
 
 def instructor_token(base):
@@ -94,16 +108,25 @@ def instructor_token(base):
             time.sleep(0.5)
 
 
-def test_it_serves_the_demo_course_with_a_worker_and_stops_both_on_ctrl_c(embedded):
+def test_it_serves_the_demo_course_with_two_workers_and_stops_all_on_ctrl_c(embedded):
     base, server, var_dir = embedded
     token = instructor_token(base)
-    health = wait_for_worker(base, token)
+    health = wait_for_workers(base, token, 2)
     assert health["database"]["vendor"] == "sqlite"
     assert health["broker"]["transport"] == "filesystem"
     assert get_json(f"{base}/healthz") == {"status": "ok"}
 
     course = get_json(f"{base}/api/v1/courses/comp541-fall2024/", token)
     assert len(course["categories"]) == 7
+
+    queues = {
+        node: {queue["name"] for queue in reply}
+        for node, reply in inspect(var_dir, "active_queues").items()
+    }
+    assert queues == {"embedded": {"cpu", "gpu", "regrade"}, "housekeeping": {"housekeeping"}}
+    pools = {node: reply["pool"] for node, reply in inspect(var_dir, "stats").items()}
+    assert pools["housekeeping"]["implementation"].endswith("solo:TaskPool")
+    assert pools["embedded"]["max-concurrency"] == 1
 
     server.send_signal(signal.SIGINT)
     server.wait(timeout=40)

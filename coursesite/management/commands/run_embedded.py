@@ -1,4 +1,8 @@
-"""Run the web server and one Celery worker side by side; Ctrl-C stops both."""
+"""Run the web server, a grading worker and a housekeeping worker side by side; Ctrl-C stops all.
+
+Housekeeping (the reconciler, run by beat) has a worker of its own, so that it never waits
+behind a grading job on the one grading slot.
+"""
 
 import signal
 import subprocess
@@ -9,11 +13,19 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-QUEUES = "cpu,gpu,regrade"
+GRADING_QUEUES = "cpu,gpu,regrade"
+HOUSEKEEPING_QUEUE = "housekeeping"
+
+
+def worker_command(python: str, *options: str) -> list[str]:
+    return [python, "-m", "celery", "-A", "coursesite", "worker", "--loglevel", "INFO", *options]
 
 
 class Command(BaseCommand):
-    help = "Serve coursesite on one machine: the web server and a worker with beat for every queue."
+    help = (
+        "Serve coursesite on one machine: the web server, a worker for the grading queues, "
+        "and a housekeeping worker with beat."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -23,14 +35,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, addr: str, **options: Any) -> None:
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
-        names = ["web server", "worker"]
+        names = ["web server", "grading worker", "housekeeping worker"]
         children = [
             subprocess.Popen([python, manage, "runserver", "--noreload", addr]),
             subprocess.Popen(
-                [python, "-m", "celery", "-A", "coursesite", "worker", "-Q", QUEUES,
-                 "--concurrency", "1", "--hostname", "embedded@%h", "--loglevel", "INFO",
-                 # Beat inside the worker: the reconciler runs without a process of its own.
-                 "--beat"]
+                worker_command(python, "-Q", GRADING_QUEUES, "--concurrency", "1",
+                               "--hostname", "embedded@%h")
+            ),
+            # One process, no pool: the reconciler is a few queries. Beat rides here, where
+            # what it sends is taken at once.
+            subprocess.Popen(
+                worker_command(python, "-Q", HOUSEKEEPING_QUEUE, "--pool", "solo",
+                               "--concurrency", "1", "--hostname", "housekeeping@%h", "--beat")
             ),
         ]  # fmt: skip
         stopping = False
@@ -42,7 +58,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         self.stdout.write(
-            f"coursesite is at http://{addr}/ (Ctrl-C stops the server and the worker)"
+            f"coursesite is at http://{addr}/ (Ctrl-C stops the server and the workers)"
         )
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.2)
