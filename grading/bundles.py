@@ -48,6 +48,8 @@ _LIMIT_RANGES = {
 CPUS_RANGE = (0.1, 256.0)
 MAX_IMAGES = 8
 IMAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.png")
+MAX_PRELOAD = 16
+MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}(\.[A-Za-z_][A-Za-z0-9_]{0,99}){0,9}")
 _REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 
 
@@ -82,6 +84,7 @@ class Bundle:
     kind: Literal["native", "gradescope"]
     max_score: float
     images: tuple[str, ...] = ()
+    preload: tuple[str, ...] = ()
     _unpacked: tempfile.TemporaryDirectory[str] | None = field(
         default=None, repr=False, compare=False
     )
@@ -123,6 +126,7 @@ class Bundle:
             ],
             "max_score": self.max_score,
             "images": list(self.images),
+            "preload": list(self.preload),
         }
 
 
@@ -230,7 +234,7 @@ def _load_native(root: Path) -> Bundle:
         raise BundleError(f"{MANIFEST}: not valid TOML: {error}.") from None
     except UnicodeDecodeError:
         raise BundleError(f"{MANIFEST}: not UTF-8 text.") from None
-    _refuse_unknown(data, {"name", "submission", "limits", "tests", "images"}, "")
+    _refuse_unknown(data, {"name", "submission", "limits", "tests", "images", "preload"}, "")
     for script in ("driver.py", "grader.py"):
         if not (root / script).is_file():
             raise BundleError(f"{script} is missing: a bundle with {MANIFEST} needs one.")
@@ -244,7 +248,20 @@ def _load_native(root: Path) -> Bundle:
         kind="native",
         max_score=sum(test.points for test in tests),
         images=_images(data),
+        preload=_preload(data),
     )
+
+
+def _preload(data: dict[str, Any]) -> tuple[str, ...]:
+    """Modules a sandbox imports while it waits for a hand-in, so the run does not pay for them:
+    the heavy ones the driver and the grader both import (torch, numpy)."""
+    modules = data.get("preload", [])
+    if not isinstance(modules, list) or len(modules) > MAX_PRELOAD:
+        raise _fail("", f"preload must be a list of at most {MAX_PRELOAD} module names.")
+    for name in modules:
+        if not isinstance(name, str) or not MODULE_NAME.fullmatch(name):
+            raise _fail("", f"preload: {name!r} is not a module name, such as 'torch' or 'numpy'.")
+    return tuple(modules)
 
 
 def _images(data: dict[str, Any]) -> tuple[str, ...]:

@@ -16,14 +16,17 @@ its self-reported results are marked as such.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import math
 import os
+import secrets
 import shutil
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
@@ -37,6 +40,7 @@ from grading.sandbox import Limits, SandboxResult, run_sandboxed, sandbox_availa
 from grading.sandbox.bwrap import JOB, slot_uid
 from grading.sandbox.folders import claimed, sized_folder, sweep_abandoned
 from grading.sandbox.limits import GIBIBYTE
+from grading.sandbox.warm import Target, WaitingSandbox, sandbox_start
 
 log = logging.getLogger(__name__)
 
@@ -126,65 +130,183 @@ def grade(
     gpu_index: int | None = None,
     allow_unsandboxed: bool = False,
     keep: bool | None = None,
+    prepared: PreparedRun | None = None,
 ) -> ResultDocument:
     """Grades ``submission`` (a folder, an archive or a single file) with ``bundle``.
 
     Raises ArchiveError when the hand-in cannot be read or lacks a required file, and
     SandboxUnavailable when there is no sandbox and ``allow_unsandboxed`` is not set. Anything the
     student's code does is a result, not an error. The job folder is deleted afterwards unless
-    ``keep`` (by default: the environment variable COURSESITE_KEEP_JOBS=1).
+    ``keep`` (by default: the environment variable COURSESITE_KEEP_JOBS=1). ``prepared``, a run
+    started ahead for this bundle and slot by ``run_prepare`` (warm), is used if it still can be
+    and closed in any case; without it the run's sandboxes start now (cold).
     """
     if keep is None:
         keep = os.environ.get(KEEP_JOBS_ENV) == "1"
-    work_root.mkdir(parents=True, exist_ok=True)
-    sweep_abandoned(work_root, "job-*")
-    run_dir = Path(tempfile.mkdtemp(prefix="job-", dir=work_root))
-    run = _Run(bundle, run_dir, slot=slot, gpu_index=gpu_index, unsandboxed=allow_unsandboxed)
-    kept = run_dir / "kept"
+    usable = prepared is not None and prepared.usable(
+        bundle, work_root=work_root, slot=slot, gpu_index=gpu_index
+    )
+    if prepared is not None and not usable:
+        prepared.close()
+        prepared = None
+    if prepared is None:
+        prepared = run_prepare(
+            bundle,
+            work_root=work_root,
+            slot=slot,
+            gpu_index=gpu_index,
+            allow_unsandboxed=allow_unsandboxed,
+            warm=False,
+        )
+    run = _Run(bundle, prepared, unsandboxed=allow_unsandboxed)
+    kept = prepared.run_dir / "kept"
     try:
-        with claimed(run_dir), sized_folder(run.job, bundle.limits.job_bytes) as sized:
-            try:
-                if bundle.kind == "gradescope":
-                    result = run.gradescope(submission)
-                else:
-                    result = run.native(submission)
-            finally:
-                if keep and sized:
-                    _keep(run.job, kept)
-        if keep and sized:
+        try:
+            if bundle.kind == "gradescope":
+                result = run.gradescope(submission)
+            else:
+                result = run.native(submission)
+        finally:
+            if keep and prepared.sized:
+                _keep(run.job, kept)
+            prepared.release()
+        if keep and prepared.sized:
             run.job.rmdir()  # the tmpfs's mount point, empty now
             kept.rename(run.job)
     finally:
         if not keep:
-            _remove(run_dir)
+            _remove(prepared.run_dir)
     if keep:
-        result.kept_at = run_dir
+        result.kept_at = prepared.run_dir
         log.info("job folder kept at %s", run.job)
     return result
 
 
+@dataclass(eq=False)
+class PreparedRun:
+    """A run's folder (claimed, its job folder sized) and, for a native bundle where the sandbox
+    runs, its two sandboxes started: the student's, with the bundle's ``public/`` and
+    ``driver.py`` in place and ``out/`` bound on its own (so the job can neither remove nor
+    replace it), and the grader's, with its folder built and that ``out/`` bound read-only.
+    Started ahead of the hand-in (warm) they import the bundle's ``preload`` modules and wait."""
+
+    bundle: Bundle
+    run_dir: Path
+    slot: int
+    gpu_index: int | None
+    sized: bool
+    closing: contextlib.ExitStack
+    student: WaitingSandbox | None = None
+    grader: WaitingSandbox | None = None
+    started_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def job(self) -> Path:
+        return self.run_dir / "job"
+
+    def usable(self, bundle: Bundle, *, work_root: Path, slot: int, gpu_index: int | None) -> bool:
+        """Whether this run can grade a hand-in of ``bundle`` here: its sandboxes alive."""
+        if bundle is not self.bundle or self.run_dir.parent != Path(work_root):
+            return False
+        if (slot, gpu_index) != (self.slot, self.gpu_index):
+            return False
+        return all(box is None or box.alive() for box in (self.student, self.grader))
+
+    def release(self) -> None:
+        """Stop the sandboxes not used, unmount the job folder and give up the claim; the run's
+        folder itself stays for the caller to keep or remove."""
+        for box in (self.student, self.grader):
+            if box is not None and not box.used:
+                box.abandon()
+        self.closing.close()
+
+    def close(self) -> None:
+        """Give the run up unused: release it and remove its folder."""
+        self.release()
+        _remove(self.run_dir)
+
+
+def run_prepare(
+    bundle: Bundle,
+    *,
+    work_root: Path,
+    slot: int = 0,
+    gpu_index: int | None = None,
+    allow_unsandboxed: bool = False,
+    warm: bool = True,
+) -> PreparedRun:
+    """A run of ``bundle`` in ``slot`` ready for its hand-in; ``warm`` imports the bundle's
+    ``preload`` modules in its sandboxes. Where the sandbox cannot run (or the bundle is
+    Gradescope-style) only the folder is made; ``grade`` runs the commands then."""
+    work_root.mkdir(parents=True, exist_ok=True)
+    sweep_abandoned(work_root, "job-*")
+    run_dir = Path(tempfile.mkdtemp(prefix="job-", dir=work_root))
+    closing = contextlib.ExitStack()
+    try:
+        closing.enter_context(claimed(run_dir))
+        sized = closing.enter_context(sized_folder(run_dir / "job", bundle.limits.job_bytes))
+        prepared = PreparedRun(bundle, run_dir, slot, gpu_index, sized, closing)
+        if bundle.kind == "native":
+            _native_folder(bundle, prepared.job)
+        if bundle.kind == "native" and sandbox_available():
+            preload = bundle.preload if warm else ()
+            prepared.student = sandbox_start(
+                job_dir=prepared.job,
+                limits=bundle.limits,
+                slot=slot,
+                preload=preload,
+                writable_at={JOB / "out": prepared.job / "out"},
+                env=DRIVER_ENV,
+                gpu_index=gpu_index,
+            )
+            folder = run_dir / "grader"
+            grader_file = GRADER_AT / "bundle" / "grader.py"
+            grader_preload = [*preload, f"{grader_process.GRADER_MODULE}@{grader_file}"]
+            prepared.grader = sandbox_start(
+                job_dir=folder,
+                mount_at=GRADER_AT,
+                limits=_grader_limits(bundle),
+                slot=slot,
+                grader=True,
+                preload=grader_preload if warm else (),
+                read_only_at=grader_folder(bundle, folder, outputs=prepared.job / "out"),
+                env=GRADER_ENV,
+            )
+    except BaseException:
+        closing.close()
+        _remove(run_dir)
+        raise
+    return prepared
+
+
+def _native_folder(bundle: Bundle, job: Path) -> None:
+    """The job folder of a native bundle before the hand-in: ``public/``, ``driver.py``, an
+    empty ``out/``."""
+    public = bundle.root / "public"
+    if public.is_dir():
+        copy_tree(public, job / "public", fail=_bundle_changed)
+    (job / "out").mkdir()
+    shutil.copyfile(bundle.root / "driver.py", job / "driver.py")
+
+
 class _Run:
-    def __init__(
-        self, bundle: Bundle, run_dir: Path, *, slot: int, gpu_index: int | None, unsandboxed: bool
-    ) -> None:
+    def __init__(self, bundle: Bundle, prepared: PreparedRun, *, unsandboxed: bool) -> None:
         self.bundle = bundle
-        self.run_dir = run_dir
-        self.job = run_dir / "job"
-        self.slot = slot
-        self.gpu_index = gpu_index
+        self.prepared = prepared
+        self.run_dir = prepared.run_dir
+        self.job = prepared.job
+        self.slot = prepared.slot
+        self.gpu_index = prepared.gpu_index
         self.unsandboxed = unsandboxed
         self.notes: list[str] = []
 
     def native(self, submission: Path) -> ResultDocument:
         bundle = self.bundle
-        place_handin(submission, self.job, bundle.files)
-        self._drop_reserved()
-        public = bundle.root / "public"
-        if public.is_dir():
-            copy_tree(public, self.job / "public", fail=_bundle_changed)
-        (self.job / "out").mkdir()
-        shutil.copyfile(bundle.root / "driver.py", self.job / "driver.py")
-        sandbox = self._sandbox([sys.executable, "driver.py"], DRIVER_ENV)
+        self._place(submission)
+        if self.prepared.student is not None:
+            sandbox = self.prepared.student.run(Target(script="driver.py"))
+        else:
+            sandbox = self._sandbox([sys.executable, "driver.py"], DRIVER_ENV)
         graded = run_grader(
             bundle,
             outputs=self.job / "out",
@@ -192,6 +314,7 @@ class _Run:
             folder=self.run_dir / "grader",
             slot=self.slot,
             allow_unsandboxed=self.unsandboxed,
+            waiting=self.prepared.grader,
         )
         if graded.failure == "error":
             self.notes.append(graded.message)
@@ -278,9 +401,13 @@ class _Run:
             allow_unsandboxed=self.unsandboxed,
         )
 
-    def _drop_reserved(self) -> None:
+    def _place(self, submission: Path) -> None:
+        """The hand-in's files into the job folder, beside what the bundle put there: read into
+        a folder of their own first, where the names the autograder uses are left out."""
+        staging = self.job / f".handin-{secrets.token_hex(8)}"
+        place_handin(submission, staging, self.bundle.files)
         for name in RESERVED_NAMES:
-            path = self.job / name
+            path = staging / name
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
             elif path.exists() or path.is_symlink():
@@ -288,6 +415,9 @@ class _Run:
             else:
                 continue
             self.notes.append(f"the hand-in's {name} was left out: the autograder uses that name")
+        for entry in sorted(os.listdir(staging)):
+            os.rename(staging / entry, self.job / entry)
+        staging.rmdir()
 
     def _document(
         self,
@@ -422,14 +552,56 @@ def run_grader(
     folder: Path,
     slot: int,
     allow_unsandboxed: bool = False,
+    waiting: WaitingSandbox | None = None,
 ) -> _Graded:
     """Runs the bundle's ``grader.py`` in a sandbox of its own, as the slot's grader uid.
 
-    ``folder`` (new) becomes the grader's: a copy of the bundle but its ``public/`` files
-    (datasets, often large: shown read-only where the sandbox runs), the modules of ``grading``
-    its process needs, and ``run.json``. ``outputs``, the run's ``out/``, is handed to the
-    grader's uid (the job's processes are gone by now) and shown read-only.
+    ``folder`` becomes the grader's (``grader_folder``), with ``run.json`` added. ``outputs``,
+    the run's ``out/``, is handed to the grader's uid (the job's processes are gone by now) and
+    shown read-only. ``waiting`` is the grader's sandbox started with the run (``run_prepare``),
+    its folder built and ``outputs`` bound already; without it the sandbox starts now.
     """
+    argv = ["--grader", "bundle/grader.py", "--outputs", "out"]
+    argv += ["--private", "bundle/private", "--run", "run.json"]
+    if waiting is not None:
+        _hand_over(outputs, slot_uid(slot, grader=True))
+        (folder / "run.json").write_text(json.dumps(run), encoding="utf-8")
+        sandbox = waiting.run(Target(module="grading.grader_process", args=tuple(argv)))
+        return _graded(sandbox)
+    read_only_at = grader_folder(bundle, folder, outputs=None)
+    if not _is_folder(outputs):
+        # The job put something else in out/'s place: the grader finds a link to nowhere there,
+        # which its loaders refuse, as they would have refused what the job left.
+        (folder / "out").symlink_to("/nonexistent")
+    elif sandbox_available():
+        _hand_over(outputs, slot_uid(slot, grader=True))
+        (folder / "out").mkdir()
+        read_only_at[GRADER_AT / "out"] = outputs
+    else:
+        # The unsandboxed development mode runs the developer's own bundle as themselves.
+        argv[3] = str(outputs)
+    (folder / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    sandbox = run_sandboxed(
+        [sys.executable, "-P", "-B", "-m", "grading.grader_process", *argv],
+        job_dir=folder,
+        mount_at=GRADER_AT,
+        limits=_grader_limits(bundle),
+        slot=slot,
+        grader=True,
+        read_only_at=read_only_at,
+        env=GRADER_ENV,
+        allow_unsandboxed=allow_unsandboxed,
+    )
+    return _graded(sandbox)
+
+
+def grader_folder(
+    bundle: Bundle, folder: Path, *, outputs: Path | None
+) -> dict[PurePosixPath, Path]:
+    """Makes ``folder`` (new) the grader's: a copy of the bundle but its ``public/`` files
+    (datasets, often large: shown read-only where the sandbox runs) and the modules of
+    ``grading`` its process needs. Returns the read-only binds its sandbox needs; ``outputs``,
+    where given, is bound at ``out``."""
     folder.mkdir()
     copy_tree(bundle.root, folder / "bundle", fail=_bundle_changed, leave_out=["public"])
     (folder / "bundle" / "private").mkdir(exist_ok=True)
@@ -437,7 +609,6 @@ def run_grader(
     package.mkdir(parents=True)
     for name in grader_process.PACKAGE_FILES:
         shutil.copyfile(Path(grader_process.__file__).parent / name, package / name)
-    (folder / "run.json").write_text(json.dumps(run), encoding="utf-8")
     read_only_at: dict[PurePosixPath, Path] = {}
     sandboxed = sandbox_available()
     public = bundle.root / "public"
@@ -447,36 +618,22 @@ def run_grader(
             read_only_at[GRADER_AT / "bundle" / "public"] = public
         else:
             (folder / "bundle" / "public").symlink_to(public)
-    shown = "out"
-    if not _is_folder(outputs):
-        # The job put something else in out/'s place: the grader finds a link to nowhere there,
-        # which its loaders refuse, as they would have refused what the job left.
-        (folder / "out").symlink_to("/nonexistent")
-    elif sandboxed:
-        _hand_over(outputs, slot_uid(slot, grader=True))
+    if outputs is not None:
         (folder / "out").mkdir()
         read_only_at[GRADER_AT / "out"] = outputs
-    else:
-        # The unsandboxed development mode runs the developer's own bundle as themselves.
-        shown = str(outputs)
-    argv = [sys.executable, "-P", "-B", "-m", "grading.grader_process"]
-    argv += ["--grader", "bundle/grader.py", "--outputs", shown]
-    argv += ["--private", "bundle/private", "--run", "run.json"]
-    sandbox = run_sandboxed(
-        argv,
-        job_dir=folder,
-        mount_at=GRADER_AT,
-        limits=Limits(
-            wall_seconds=GRADER_TIMEOUT_SECONDS,
-            memory_bytes=max(bundle.limits.memory_bytes, GRADER_MEMORY_BYTES),
-            output_bytes=GRADER_OUTPUT_BYTES,
-        ),
-        slot=slot,
-        grader=True,
-        read_only_at=read_only_at,
-        env=GRADER_ENV,
-        allow_unsandboxed=allow_unsandboxed,
+    return read_only_at
+
+
+def _grader_limits(bundle: Bundle) -> Limits:
+    return Limits(
+        wall_seconds=GRADER_TIMEOUT_SECONDS,
+        memory_bytes=max(bundle.limits.memory_bytes, GRADER_MEMORY_BYTES),
+        output_bytes=GRADER_OUTPUT_BYTES,
     )
+
+
+def _graded(sandbox: SandboxResult) -> _Graded:
+    """What the grader's process answered."""
     grader_log = _tail(sandbox.stderr, LOG_BYTES)
     if sandbox.verdict in ("timeout", "output_limit", "memory"):
         why = {

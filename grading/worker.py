@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import queue
 import shutil
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +15,11 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 from grading.archives import ArchiveError
-from grading.bundles import load_bundle
+from grading.bundles import Bundle, load_bundle
 from grading.models import GradingJob, Verdict
-from grading.runner import grade
+from grading.runner import PreparedRun, grade, run_prepare
+
+log = logging.getLogger(__name__)
 
 
 def worker_slot() -> int:
@@ -25,10 +31,11 @@ def worker_slot() -> int:
 
 
 def gpu_for(job: GradingJob, slot: int) -> int | None:
+    """The GPU of a GPU job: GRADING_JOBS_PER_GPU slots in a row share each GPU."""
     gpus = settings.GRADING_GPUS
     if not job.bundle.uses_gpu or not gpus:
         return None
-    return int(gpus[slot % len(gpus)])
+    return int(gpus[slot // settings.GRADING_JOBS_PER_GPU % len(gpus)])
 
 
 def unreadable_handin(job: GradingJob, error: ArchiveError) -> dict[str, Any]:
@@ -55,27 +62,92 @@ def unreadable_handin(job: GradingJob, error: ArchiveError) -> dict[str, Any]:
     }
 
 
+class WarmSlot:
+    """What this pool process keeps between jobs: the bundle of its last job, unpacked once per
+    version, and the next run of that bundle started ahead (``run_prepare``), its sandboxes
+    importing the bundle's ``preload`` modules while the worker stores the last result and
+    waits for the next job. A run that waited longer than GRADING_WARM_MAX_IDLE_SECONDS, or is
+    of another bundle or slot, is thrown away and the job runs cold."""
+
+    def __init__(self) -> None:
+        self.bundle_key: tuple[int, str] | None = None
+        self.bundle: Bundle | None = None
+        self.next: PreparedRun | None = None
+        self._orders: queue.Queue[tuple[Bundle, dict[str, Any]]] = queue.Queue()
+        self._starter: threading.Thread | None = None
+
+    def bundle_of(self, job: GradingJob) -> Bundle:
+        key = (job.bundle.pk, str(job.bundle.archive.name))
+        if key != self.bundle_key or self.bundle is None:
+            self.close()
+            self.bundle = load_bundle(Path(default_storage.path(key[1])))
+            self.bundle_key = key
+        return self.bundle
+
+    def take(self) -> PreparedRun | None:
+        self._wait()
+        prepared, self.next = self.next, None
+        idle = settings.GRADING_WARM_MAX_IDLE_SECONDS
+        if prepared is not None and time.monotonic() - prepared.started_at > idle:
+            prepared.close()
+            return None
+        return prepared
+
+    def refill(self, bundle: Bundle, **where: Any) -> None:
+        """Start the next run of ``bundle`` in the background; ``take`` waits for it."""
+        self._wait()
+        if self._starter is None:
+            # One thread for the life of the process: bwrap dies with the thread that started
+            # it (--die-with-parent is the parent-death signal, which follows the thread).
+            self._starter = threading.Thread(target=self._start_runs, name="warm", daemon=True)
+            self._starter.start()
+        self._orders.put((bundle, where))
+
+    def close(self) -> None:
+        self._wait()
+        if self.next is not None:
+            self.next.close()
+            self.next = None
+        if self.bundle is not None:
+            self.bundle.close()
+        self.bundle, self.bundle_key = None, None
+
+    def _start_runs(self) -> None:
+        while True:
+            bundle, where = self._orders.get()
+            try:
+                self.next = run_prepare(bundle, warm=True, **where)
+            except Exception:  # a warm start that fails leaves the next job to run cold
+                log.exception("starting the next run ahead failed")
+            finally:
+                self._orders.task_done()
+
+    def _wait(self) -> None:
+        self._orders.join()
+
+
+warm_slot = WarmSlot()
+
+
 def run_job(job: GradingJob, *, slot: int) -> dict[str, Any]:
     work_root = Path(settings.GRADING_WORK_DIR)
     work_root.mkdir(parents=True, exist_ok=True)
-    bundle_zip = Path(default_storage.path(str(job.bundle.archive.name)))
+    bundle = warm_slot.bundle_of(job)
+    where: dict[str, Any] = {
+        "work_root": work_root,
+        "slot": slot,
+        "gpu_index": gpu_for(job, slot),
+        "allow_unsandboxed": settings.GRADING_ALLOW_UNSANDBOXED,
+    }
     # Hand-ins are stored under their sha256; the runner reads a single-file hand-in's name
     # from the path, so it gets a copy under the name the student uploaded.
-    with (
-        load_bundle(bundle_zip) as bundle,
-        tempfile.TemporaryDirectory(dir=work_root, prefix="handin-") as folder,
-    ):
+    with tempfile.TemporaryDirectory(dir=work_root, prefix="handin-") as folder:
         handin = Path(folder) / Path(job.filename).name
         shutil.copyfile(default_storage.path(job.archive), handin)
         try:
-            result = grade(
-                bundle,
-                handin,
-                work_root=work_root,
-                slot=slot,
-                gpu_index=gpu_for(job, slot),
-                allow_unsandboxed=settings.GRADING_ALLOW_UNSANDBOXED,
-            )
+            result = grade(bundle, handin, prepared=warm_slot.take(), **where).to_json()
         except ArchiveError as error:
-            return unreadable_handin(job, error)
-    return result.to_json()
+            result = unreadable_handin(job, error)
+    if settings.GRADING_WARM_SANDBOXES:
+        warm_slot.refill(bundle, **where)
+    return result

@@ -92,11 +92,14 @@ def bwrap_argv(
     gpu_index: int | None = None,
     mount_at: PurePosixPath = JOB,
     address_space: bool = True,
+    writable_at: Mapping[PurePosixPath, Path] | None = None,
 ) -> list[str]:
     """The full command line: bwrap, then setpriv dropping to ``uid``, then prlimit, then
     ``command``. ``read_only`` (the Python environment, and what the caller adds) is bound
     read-only at the same paths; ``read_only_at`` binds each host path read-only at the path
-    inside that names it, after the job folder (so it may land inside it). ``address_space``
+    inside that names it, after the job folder (so it may land inside it), and ``writable_at``
+    read-write: a folder bound on its own inside the job folder is a mount point there, which
+    the job can fill but neither remove nor replace. ``address_space``
     false leaves RLIMIT_AS out, where a cgroup bounds memory."""
     mounts = _Mounts()
     mounts.tmpfs(TMP, limits.tmp_bytes)
@@ -116,6 +119,8 @@ def bwrap_argv(
     for path in read_only:
         mounts.ro_bind(str(path))
     mounts.bind(str(job_dir), str(mount_at))
+    for inside, host in sorted((writable_at or {}).items()):
+        mounts.bind(str(host), str(inside))
     for inside, host in sorted((read_only_at or {}).items()):
         mounts.ro_bind(str(host), str(inside))
     mounts.add("--proc", "/proc", "--dev", "/dev")

@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from grading.sandbox.bwrap import JOB, Fds, Tools, bwrap_argv, etc_files, slot_uid
 from grading.sandbox.cgroups import CgroupError, JobGroups, Usage, cgroups
@@ -88,6 +89,7 @@ def run_sandboxed(
     allow_unsandboxed: bool = False,
     mount_at: PurePosixPath = JOB,
     grader: bool = False,
+    writable_at: Mapping[PurePosixPath, Path] | None = None,
 ) -> SandboxResult:
     """Run ``argv`` in ``job_dir`` (seen as ``mount_at``, /job by default, inside) under
     ``limits``, as the uid of ``slot`` (its grader uid with ``grader``: a bundle's trusted
@@ -95,47 +97,75 @@ def run_sandboxed(
 
     Before the run, ``job_dir`` and everything in it is handed to the slot's uid, and it stays
     so: whatever the job left there is untrusted. ``read_only`` paths are visible read-only at
-    their own paths, ``read_only_at`` host paths at the inside paths that name them; ``env`` adds
-    to the fixed environment of the job. Without a usable sandbox
-    this raises SandboxUnavailable, unless ``allow_unsandboxed``: then the command runs with
-    rlimits only, as the worker's own user, with a warning on every run. Bad arguments (nothing
-    to run, no job directory, a relative read-only path, a slot out of range) raise ValueError
-    first, whether or not this machine can run the sandbox.
+    their own paths, ``read_only_at`` host paths at the inside paths that name them (and
+    ``writable_at`` read-write); ``env`` adds to the fixed environment of the job. Without a
+    usable sandbox this raises SandboxUnavailable, unless ``allow_unsandboxed``: then the command
+    runs with rlimits only, as the worker's own user, with a warning on every run. Bad
+    arguments (nothing to run, no job directory, a relative bound path, a slot out of range)
+    raise ValueError first, whether or not this machine can run the sandbox.
     """
     if not argv:
         raise ValueError("nothing to run")
-    job_dir = Path(job_dir).resolve()
-    if not job_dir.is_dir():
-        raise ValueError(f"job directory {job_dir} does not exist")
-    binds = dict(read_only_at or {})
-    relative = [
-        str(path)
-        for path in [*read_only, *binds, *binds.values()]
-        if not PurePosixPath(path).is_absolute()
-    ]
-    if relative:
-        raise ValueError(f"read-only paths must be absolute: {', '.join(relative)}")
-    uid = slot_uid(slot, grader=grader)
+    setup = sandbox_setup(
+        job_dir=job_dir,
+        slot=slot,
+        grader=grader,
+        read_only=read_only,
+        read_only_at=read_only_at,
+        writable_at=writable_at,
+        env=env,
+        gpu_index=gpu_index,
+        mount_at=mount_at,
+    )
     problem = _sandbox_problem()
     if problem is None:
-        return _run_in_bwrap(
-            argv,
-            job_dir=job_dir,
-            limits=limits,
-            uid=uid,
-            read_only=[*python_prefixes(), *(Path(path) for path in read_only)],
-            read_only_at=binds,
-            env=job_environment(env or {}, home=str(mount_at)),
-            gpu_index=gpu_index,
-            mount_at=mount_at,
-        )
+        return _run_in_bwrap(argv, limits=limits, **setup)
     if not allow_unsandboxed:
         raise SandboxUnavailable(problem)
     warnings.warn(UNSANDBOXED_WARNING, RuntimeWarning, stacklevel=2)
     log.warning("%s (%s)", UNSANDBOXED_WARNING, problem)
+    job_dir = setup["job_dir"]
     return _run_unsandboxed(
         argv, job_dir=job_dir, limits=limits, env=job_environment(env or {}, home=str(job_dir))
     )
+
+
+def sandbox_setup(
+    *,
+    job_dir: Path,
+    slot: int,
+    grader: bool,
+    read_only: Sequence[Path],
+    read_only_at: Mapping[PurePosixPath, Path] | None,
+    writable_at: Mapping[PurePosixPath, Path] | None,
+    env: Mapping[str, str] | None,
+    gpu_index: int | None,
+    mount_at: PurePosixPath,
+) -> dict[str, Any]:
+    """The checked arguments of a ``BwrapProcess`` but its command and limits; raises
+    ValueError for a missing job directory, a relative path or a slot out of range."""
+    job_dir = Path(job_dir).resolve()
+    if not job_dir.is_dir():
+        raise ValueError(f"job directory {job_dir} does not exist")
+    binds = dict(read_only_at or {})
+    writable = dict(writable_at or {})
+    relative = [
+        str(path)
+        for path in [*read_only, *binds, *binds.values(), *writable, *writable.values()]
+        if not PurePosixPath(path).is_absolute()
+    ]
+    if relative:
+        raise ValueError(f"bound paths must be absolute: {', '.join(relative)}")
+    return {
+        "job_dir": job_dir,
+        "uid": slot_uid(slot, grader=grader),
+        "read_only": [*python_prefixes(), *(Path(path) for path in read_only)],
+        "read_only_at": binds,
+        "writable_at": writable,
+        "env": job_environment(env or {}, home=str(mount_at)),
+        "gpu_index": gpu_index,
+        "mount_at": mount_at,
+    }
 
 
 def job_environment(extra: Mapping[str, str], *, home: str) -> dict[str, str]:
@@ -199,24 +229,43 @@ def _job_groups(uid: int, limits: Limits) -> Iterator[JobGroups | None]:
             groups.close()
 
 
-def _run_in_bwrap(
-    argv: Sequence[str],
-    *,
-    job_dir: Path,
-    limits: Limits,
-    uid: int,
-    read_only: Sequence[Path],
-    read_only_at: Mapping[PurePosixPath, Path],
-    env: Mapping[str, str],
-    gpu_index: int | None,
-    mount_at: PurePosixPath,
-) -> SandboxResult:
-    tools = Tools(bwrap=_found("bwrap"), setpriv=_found("setpriv"), prlimit=_found("prlimit"))
-    slot_processes_end(uid, grace_seconds=0)
-    _chown_tree(job_dir, uid)
-    with _job_groups(uid, limits) as groups:
-        memory_bounded = groups is not None and groups.memory_limited
-        status_read, status_write = os.pipe()
+def _run_in_bwrap(argv: Sequence[str], **setup: Any) -> SandboxResult:
+    run = BwrapProcess(argv, **setup)
+    return run.finish(started=run.spawned)
+
+
+class BwrapProcess:
+    """One bwrap sandbox from its start to its end: the slot's uid cleared of processes, the job
+    folder handed to it, the run's cgroups, and bwrap started with ``argv`` inside. ``finish``
+    follows it to its end from the moment ``started`` (the wall-clock limit counts from there)
+    and tells what came of it; ``stdin`` is a pipe when ``feed`` is set, /dev/null otherwise,
+    and ``pass_fds`` are handed on into the sandbox."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        job_dir: Path,
+        limits: Limits,
+        uid: int,
+        read_only: Sequence[Path],
+        read_only_at: Mapping[PurePosixPath, Path],
+        env: Mapping[str, str],
+        gpu_index: int | None,
+        mount_at: PurePosixPath,
+        writable_at: Mapping[PurePosixPath, Path] | None = None,
+        feed: bool = False,
+        pass_fds: Sequence[int] = (),
+    ) -> None:
+        self.uid, self.limits, self.job_dir = uid, limits, job_dir
+        tools = Tools(bwrap=_found("bwrap"), setpriv=_found("setpriv"), prlimit=_found("prlimit"))
+        slot_processes_end(uid, grace_seconds=0)
+        _chown_tree(job_dir, uid)
+        self._closing = contextlib.ExitStack()
+        self.groups = self._closing.enter_context(_job_groups(uid, limits))
+        memory_bounded = self.groups is not None and self.groups.memory_limited
+        self.status_read, status_write = os.pipe()
+        self._closing.callback(os.close, self.status_read)
         try:
             with contextlib.ExitStack() as passed:
                 passed.callback(os.close, status_write)
@@ -238,32 +287,42 @@ def _run_in_bwrap(
                     env=env,
                     read_only=read_only,
                     read_only_at=read_only_at,
+                    writable_at=writable_at,
                     gpu_index=gpu_index,
                     mount_at=mount_at,
                     address_space=not memory_bounded,
                 )
-                if groups is not None:
-                    command = groups.join_command(command)
-                started = time.monotonic()
-                process = subprocess.Popen(
+                if self.groups is not None:
+                    command = self.groups.join_command(command)
+                self.spawned = time.monotonic()
+                self.process = subprocess.Popen(
                     command,
-                    stdin=subprocess.DEVNULL,
+                    stdin=subprocess.PIPE if feed else subprocess.DEVNULL,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
                     # bwrap becomes pid 1 of the sandbox, whose /proc/1/environ the job may read.
                     env={},
                     start_new_session=True,
-                    pass_fds=(fds.seccomp, fds.status, *fds.etc.values()),
+                    pass_fds=(fds.seccomp, fds.status, *fds.etc.values(), *pass_fds),
                 )
-            ending, output, returncode = _follow(process, limits=limits, started=started)
+        except BaseException:
+            self._closing.close()
+            raise
+
+    def hand_over_folder(self) -> None:
+        """Give what was put into the job folder since the start to the sandbox's uid."""
+        _chown_tree(self.job_dir, self.uid)
+
+    def finish(self, *, started: float) -> SandboxResult:
+        try:
+            ending, output, returncode = _follow(self.process, limits=self.limits, started=started)
             wall = time.monotonic() - started
-            command_ran = _bwrap_ran_command(status_read)
+            command_ran = _bwrap_ran_command(self.status_read)
+            groups = self.groups
+            usage = groups.usage() if groups is not None else Usage(0, None)
         finally:
-            os.close(status_read)
-        usage = groups.usage() if groups is not None else Usage(0, None)
-        if groups is not None:
-            groups.close()
-        slot_processes_end(uid, grace_seconds=TEARDOWN_SECONDS)
+            self._closing.close()
+            slot_processes_end(self.uid, grace_seconds=TEARDOWN_SECONDS)
         if not command_ran and ending == "exited":
             raise SandboxUnavailable(f"bwrap could not set up the sandbox: {output.text('stderr')}")
         result = _result(ending, output, returncode, wall, signal_exits=True, usage=usage)
@@ -271,6 +330,14 @@ def _run_in_bwrap(
             return result
         confinement = f"v{groups.version}: {', '.join(groups.controllers)}"
         return dataclasses.replace(result, cgroup=confinement)
+
+    def abandon(self) -> None:
+        """Kill the sandbox unused and free what it held."""
+        _kill_group(self.process.pid)
+        with self.process:
+            self.process.wait()
+        self._closing.close()
+        slot_processes_end(self.uid, grace_seconds=TEARDOWN_SECONDS)
 
 
 def _run_unsandboxed(

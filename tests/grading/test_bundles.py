@@ -254,3 +254,32 @@ def test_it_refuses_an_image_that_is_not_a_plain_png_name(tmp_path):
     manifest.write_text('images = ["../secret.png"]\n' + manifest.read_text())
     with pytest.raises(BundleError, match=r"images: '\.\./secret\.png' is not a plain name"):
         load_bundle(bundle)
+
+
+def test_it_reads_the_modules_a_warm_sandbox_imports_ahead():
+    bundle = load_bundle(REPO / "examples" / "assignments" / "a2-cnn" / "bundle")
+    assert bundle.preload == ("numpy", "torch", "torch._dynamo")
+    assert bundle.manifest()["preload"] == ["numpy", "torch", "torch._dynamo"]
+    assert load_bundle(EXAMPLES / "linear-regression" / "bundle").preload == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"torch"', "preload must be a list of at most 16 module names"),
+        ("[" + ", ".join(['"numpy"'] * 17) + "]", "preload must be a list of at most 16"),
+        ('["../torch"]', r"preload: '\.\./torch' is not a module name"),
+        ('["torch; import os"]', r"preload: 'torch; import os' is not a module name"),
+        ('["grader@/etc/passwd"]', r"preload: 'grader@/etc/passwd' is not a module name"),
+        ("[3]", "preload: 3 is not a module name"),
+    ],
+)
+def test_it_refuses_a_preload_that_is_not_a_list_of_module_names(tmp_path, value, message):
+    from tests.grading.conftest import PIPELINE_BUNDLE
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(PIPELINE_BUNDLE, bundle)
+    manifest = bundle / "autograder.toml"
+    manifest.write_text(f"preload = {value}\n" + manifest.read_text())
+    with pytest.raises(BundleError, match=message):
+        load_bundle(bundle)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grading.bundles import load_bundle
-from grading.runner import grade
+from grading.runner import grade, run_prepare
 from grading.sandbox.bwrap import slot_uid
 from tests.conftest import need_sandbox, xdist_slot
 from tests.grading.conftest import PIPELINE_BUNDLE
@@ -22,6 +22,7 @@ from tests.grading.conftest import PIPELINE_BUNDLE
 HOSTILE = Path(__file__).parent / "hostile"
 SECRETS = ("hostile-grading-secret-key-7c1e", "hostile-grading-db-password-2b9f")
 SLOT_BASE = 3500
+SLOTS_PER_WORKER = 40
 # Programs that import without error but do not give the answer make the driver fail: crashed.
 CASES = {
     "infinite_loop": {"timeout"},
@@ -46,12 +47,12 @@ def bundle(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     folder = tmp_path_factory.mktemp("hostile") / "bundle"
     shutil.copytree(PIPELINE_BUNDLE, folder)
     manifest = folder / "autograder.toml"
-    manifest.write_text(
-        manifest.read_text().replace(
-            "wall_seconds = 30",
-            "wall_seconds = 5\nmemory_mb = 512\nprocesses = 32\noutput_kb = 64\njob_mb = 64",
-        )
+    limits = manifest.read_text().replace(
+        "wall_seconds = 30",
+        "wall_seconds = 5\nmemory_mb = 512\nprocesses = 32\noutput_kb = 64\njob_mb = 64",
     )
+    # What a warm sandbox imports while it waits.
+    manifest.write_text('preload = ["numpy"]\n' + limits)
     with load_bundle(folder) as loaded:
         yield loaded
 
@@ -69,17 +70,25 @@ def processes_of(uid: int) -> list[int]:
     return found
 
 
+@pytest.mark.parametrize("start", ["cold", "warm"])
 @pytest.mark.parametrize("program", sorted(CASES))
 def test_it_grades_hostile_code_with_the_trusted_grader_only(
-    bundle, program: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    bundle, program: str, start: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Cold: the sandboxes start with the hand-in. Warm: they were started before it came, the
+    bundle's modules imported, as a worker keeps its next run; the isolation is the same."""
     need_sandbox()
     monkeypatch.setenv("SECRET_KEY", SECRETS[0])
     monkeypatch.setenv("DATABASE_URL", f"postgres://coursesite:{SECRETS[1]}@127.0.0.1/coursesite")
     handin = tmp_path / "answer.py"
     shutil.copyfile(HOSTILE / f"{program}.py", handin)
-    slot = xdist_slot(SLOT_BASE, sorted(CASES).index(program), per_worker=20)
-    result = grade(bundle, handin, work_root=tmp_path / "work", slot=slot)
+    offset = sorted(CASES).index(program) + (len(CASES) if start == "warm" else 0)
+    slot = xdist_slot(SLOT_BASE, offset, per_worker=SLOTS_PER_WORKER)
+    work = tmp_path / "work"
+    prepared = run_prepare(bundle, work_root=work, slot=slot) if start == "warm" else None
+    if prepared is not None:
+        assert prepared.student is not None and prepared.student.wait_ready(60)
+    result = grade(bundle, handin, work_root=work, slot=slot, prepared=prepared)
     assert result.verdict in CASES[program], result.logs[-2000:]
     assert (result.score, [test.status for test in result.tests]) == (0, ["failed"])
     shown = result.logs + "".join(test.output for test in result.tests)
@@ -94,7 +103,7 @@ def test_a_job_that_fills_its_folder_stops_at_the_folders_size(bundle, tmp_path)
     need_sandbox()
     handin = tmp_path / "answer.py"
     shutil.copyfile(HOSTILE / "fill_job_folder.py", handin)
-    slot = xdist_slot(SLOT_BASE, len(CASES), per_worker=20)
+    slot = xdist_slot(SLOT_BASE, 2 * len(CASES), per_worker=SLOTS_PER_WORKER)
     result = grade(bundle, handin, work_root=tmp_path / "work", slot=slot, keep=True)
     assert result.verdict == "crashed"
     assert "No space left on device" in result.logs
