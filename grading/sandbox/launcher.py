@@ -95,7 +95,7 @@ def run(order: dict[str, Any]) -> None:
     sys.path.insert(0, os.path.dirname(path))
     main = types.ModuleType("__main__")
     main.__file__ = path
-    main.__cached__ = None
+    main.__cached__ = None  # type: ignore[attr-defined]
     sys.modules["__main__"] = main
     with open(path, "rb") as source:
         code = compile(source.read(), path, "exec", dont_inherit=True)
