@@ -35,7 +35,8 @@ def gpu_for(job: GradingJob, slot: int) -> int | None:
     gpus = settings.GRADING_GPUS
     if not job.bundle.uses_gpu or not gpus:
         return None
-    return int(gpus[slot // settings.GRADING_JOBS_PER_GPU % len(gpus)])
+    index = slot - settings.GRADING_SLOT_OFFSET  # the pool process's own number, from 0
+    return int(gpus[index // settings.GRADING_JOBS_PER_GPU % len(gpus)])
 
 
 def unreadable_handin(job: GradingJob, error: ArchiveError) -> dict[str, Any]:
