@@ -24,6 +24,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from coursesite.errors import ApplicationError
 from coursesite.models import GradeItem
@@ -38,11 +39,25 @@ ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 def _send(job: GradingJob) -> None:
-    """Ring the broker's doorbell for a job, once the transaction that made it has committed."""
+    """Ring the broker's doorbell for a job, once the transaction that made it has committed.
+
+    A broker that cannot be reached loses the ring only: the job waits in the database and the
+    reconciler sends it again. Raising would fail a caller whose work is already committed (a
+    hand-in stored, and then answered as an error and its file deleted).
+    """
     from grading.tasks import grade_job
 
     job_id, queue = job.pk, job.queue
-    transaction.on_commit(lambda: grade_job.apply_async(args=(job_id,), queue=queue))
+
+    def ring() -> None:
+        try:
+            grade_job.apply_async(args=(job_id,), queue=queue)
+        except BrokerUnreachable as error:
+            log.warning(
+                "job %s waits for the reconciler: the broker is unreachable (%s)", job_id, error
+            )
+
+    transaction.on_commit(ring)
 
 
 def current_bundle(item: GradeItem) -> AutograderBundle | None:
@@ -189,11 +204,14 @@ def grading_job_finish(*, job: GradingJob, result: Mapping[str, Any]) -> bool:
 
 
 def grading_job_fail(*, job: GradingJob, error: str) -> None:
-    """Grading itself failed (not the student's code): try again later, or give up for staff."""
+    """Grading itself failed (not the student's code): try again later, or give up for staff.
+
+    Later means when the reconciler finds the job waiting (GRADING_REQUEUE_AFTER_SECONDS), not
+    at once: a fault of the worker's machine (a full disk) outlasts a second, and sent again at
+    once, every job waiting would use up all its attempts against it and end in error.
+    """
     retry = job.attempt < job.max_attempts
-    updated = GradingJob.objects.filter(
-        pk=job.pk, status=JobStatus.RUNNING, attempt=job.attempt
-    ).update(
+    GradingJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempt=job.attempt).update(
         status=JobStatus.QUEUED if retry else JobStatus.ERROR,
         lease_until=None,
         error=error[-LOG_LIMIT:],
@@ -201,9 +219,6 @@ def grading_job_fail(*, job: GradingJob, error: str) -> None:
         verdict="" if retry else Verdict.ERROR,
         finished_at=None if retry else timezone.now(),
     )
-    if updated and retry:
-        job.refresh_from_db()
-        _send(job)
 
 
 @dataclass(frozen=True)

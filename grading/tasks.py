@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
+from collections.abc import Callable
+from typing import TypeVar
 
 from celery import shared_task
 from celery.app.task import Task
+from celery.signals import worker_process_shutdown, worker_shutdown
 
 from grading.models import GradingJob
 from grading.services import (
@@ -20,6 +24,11 @@ from grading.services import (
 )
 
 log = logging.getLogger(__name__)
+
+# How long a finished run waits for the database to come back (a restart, a failover) before its
+# result is given up and the job left to the reconciler.
+STORE_RETRY_SECONDS = 60
+Stored = TypeVar("Stored")
 
 
 class Heartbeat(threading.Thread):
@@ -56,12 +65,35 @@ def grade_job(self: Task, job_id: int) -> str:
         result = run_job(job, slot=worker_slot())
     except Exception:  # a failure of grading itself is recorded for staff, not raised
         log.exception("job %s: grading failed", job.pk)
-        grading_job_fail(job=job, error=traceback.format_exc())
+        error = traceback.format_exc()
+        store(job, lambda: grading_job_fail(job=job, error=error))
         return "failed"
     finally:
         heartbeat.stopped.set()
         heartbeat.join()
-    return "done" if grading_job_finish(job=job, result=result) else "discarded"
+    return "done" if store(job, lambda: grading_job_finish(job=job, result=result)) else "discarded"
+
+
+def store(job: GradingJob, write: Callable[[], Stored]) -> Stored:
+    """Run ``write``, which stores what the run of ``job`` came to, on a fresh connection.
+
+    The claim's connection sat idle through the whole run, which the database need not outlive
+    (a restart, a failover): a result written on it is lost, and the job waits out its lease
+    before it runs again. A database that is away is waited for, a second at a time, for up to
+    STORE_RETRY_SECONDS; the writes are fenced by the attempt, so a second try is harmless.
+    """
+    from django.db import InterfaceError, OperationalError, connection
+
+    deadline = time.monotonic() + STORE_RETRY_SECONDS
+    while True:
+        connection.close()
+        try:
+            return write()
+        except (InterfaceError, OperationalError) as error:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("job %s: the database is away (%s); trying again", job.pk, error)
+            time.sleep(1)
 
 
 @shared_task(ignore_result=True)
@@ -71,3 +103,13 @@ def reconcile_jobs() -> dict[str, int]:
     if done.requeued or done.expired or done.given_up:
         log.info("reconciler: %s", done)
     return {"requeued": done.requeued, "expired": done.expired, "given_up": done.given_up}
+
+
+@worker_process_shutdown.connect
+@worker_shutdown.connect
+def close_warm_sandboxes(**_: object) -> None:
+    """A worker that stops takes down the run it started ahead; one killed outright leaves its
+    folder to the next run's sweep."""
+    from grading.worker import warm_slot
+
+    warm_slot.close()

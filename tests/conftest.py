@@ -203,7 +203,7 @@ def score_table(result: Any) -> dict[str, tuple[float, str]]:
 # The slowest files, run first: with ``--dist loadfile --no-loadscope-reorder`` (the Makefile's)
 # each then starts at once on a worker of its own while the other workers share the rest,
 # instead of running alone at the end.
-SLOW_FILES = ("tests/coursesite/test_demo_semester.py",)
+SLOW_FILES = ("tests/coursesite/test_demo_semester.py", "tests/grading/test_faults.py")
 
 
 @pytest.hookimpl(trylast=True)

@@ -80,6 +80,10 @@ def env_database(name: str, default: str) -> dict[str, Any]:
         }
     elif not config.get("NAME"):
         raise ImproperlyConfigured(f"{name} names no database: {url!r}")
+    else:
+        # A kept connection is checked before a request uses it: after a restart of PostgreSQL
+        # the first request opens a new one instead of failing on the old.
+        config["CONN_HEALTH_CHECKS"] = True
     return config
 
 

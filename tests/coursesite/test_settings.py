@@ -43,6 +43,8 @@ def test_it_reads_a_postgres_url(monkeypatch):
         "coursesite",
         5432,
     )
+    # Connections are kept a minute, and checked before reuse (a restarted server).
+    assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, True)
 
 
 def test_it_defaults_to_a_sqlite_file(monkeypatch):

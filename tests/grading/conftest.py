@@ -3,6 +3,7 @@ Celery worker processes started and killed as the test says."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import IO
 
 import pytest
 import redis
@@ -25,6 +27,7 @@ from django.utils import timezone
 
 from coursesite.models import GracePolicy, GradeCategory, GradeItem, Role, Score
 from grading.models import AutograderBundle, GradingJob
+from grading.sandbox.folders import sweep_abandoned
 from grading.services import bundle_upload
 from submissions.models import Assignment, Submission
 from submissions.services import submission_create
@@ -58,6 +61,10 @@ class Pipeline:
     bundle: AutograderBundle
     workers: list[subprocess.Popen[str]] = field(default_factory=list)
     students: int = 0
+    # The workers' GRADING_WORK_DIR (default: under var_dir), and where each worker writes its
+    # log (default: nowhere).
+    work_dir: Path | None = None
+    log_dir: Path | None = None
 
     def start_worker(self, queues: str = "cpu,gpu,regrade") -> subprocess.Popen[str]:
         env = django_env(
@@ -70,12 +77,20 @@ class Pipeline:
             GRADING_LEASE_MARGIN_SECONDS="3",
             COURSESITE_ALLOW_UNSANDBOXED=os.environ.get("COURSESITE_ALLOW_UNSANDBOXED", "0"),
         )
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "coursesite", "worker", "-Q", queues,
-             "--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "--hostname", f"test{len(self.workers)}@%h", "--loglevel", "INFO"],
-            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
+        if self.work_dir is not None:
+            env["GRADING_WORK_DIR"] = str(self.work_dir)
+        with contextlib.ExitStack() as stack:
+            log: IO[str] | int = subprocess.DEVNULL
+            if self.log_dir is not None:
+                path = self.log_dir / f"worker{len(self.workers)}.log"
+                log = stack.enter_context(path.open("w"))
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "coursesite", "worker", "-Q", queues,
+                 "--concurrency", "1", "--without-gossip", "--without-mingle",
+                 "--without-heartbeat", "--hostname", f"test{len(self.workers)}@%h",
+                 "--loglevel", "INFO"],
+                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+            )  # fmt: skip
         self.workers.append(worker)
         return worker
 
@@ -124,8 +139,9 @@ class Pipeline:
         raise AssertionError(f"no Score for hand-in {submission.pk} after {timeout} s")
 
 
-@pytest.fixture
-def pipeline(transactional_db, redis_url, tmp_path, settings) -> Iterator[Pipeline]:
+def need_pipeline_sandbox() -> None:
+    """Skip a pipeline test where jobs cannot be graded (no bubblewrap, and no explicit
+    COURSESITE_ALLOW_UNSANDBOXED=1); fail it instead with REQUIRE_SERVICES=1."""
     from grading.sandbox import sandbox_available
     from tests.conftest import REQUIRE_SERVICES
 
@@ -133,18 +149,36 @@ def pipeline(transactional_db, redis_url, tmp_path, settings) -> Iterator[Pipeli
         if REQUIRE_SERVICES:
             pytest.fail("bubblewrap is missing; REQUIRE_SERVICES=1 says it must be here")
         pytest.skip("bubblewrap is missing")
-    settings.MEDIA_ROOT = tmp_path / "media"
-    broker = redis_url.rsplit("/", 1)[0] + f"/{1 + xdist_worker()}"
-    redis.Redis.from_url(broker).flushdb()
+
+
+@contextlib.contextmanager
+def pipeline_on(broker: str, tmp_path: Path, **folders: Path) -> Iterator[Pipeline]:
+    """A course with the pipeline bundle whose messages go to ``broker``; the workers started
+    in the block are stopped at its end. ``folders``: the Pipeline's work_dir and log_dir."""
     options = {"queue_order_strategy": "priority", "visibility_timeout": 3600}
     with celery_broker(broker, options):
         pipeline = Pipeline(
-            broker=broker, var_dir=tmp_path / "var", **course_with_autograder(tmp_path)
+            broker=broker,
+            var_dir=tmp_path / "var",
+            **course_with_autograder(tmp_path),
+            **folders,
         )
         try:
             yield pipeline
         finally:
             pipeline.stop_workers()
+            # A worker killed outright leaves the run it had started ahead mounted.
+            sweep_abandoned(pipeline.work_dir or pipeline.var_dir / "grading", "job-*")
+
+
+@pytest.fixture
+def pipeline(transactional_db, redis_url, tmp_path, settings) -> Iterator[Pipeline]:
+    need_pipeline_sandbox()
+    settings.MEDIA_ROOT = tmp_path / "media"
+    broker = redis_url.rsplit("/", 1)[0] + f"/{1 + xdist_worker()}"
+    redis.Redis.from_url(broker).flushdb()
+    with pipeline_on(broker, tmp_path) as pipeline:
+        yield pipeline
     redis.Redis.from_url(broker).flushdb()
 
 
