@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -199,6 +200,8 @@ class PreparedRun:
     student: WaitingSandbox | None = None
     grader: WaitingSandbox | None = None
     started_at: float = field(default_factory=time.monotonic)
+    # How each sandbox is started (its preload aside), to start it again.
+    starts: dict[str, Callable[..., WaitingSandbox]] = field(default_factory=dict)
 
     @property
     def job(self) -> Path:
@@ -211,6 +214,18 @@ class PreparedRun:
         if (slot, gpu_index) != (self.slot, self.gpu_index):
             return False
         return all(box is None or box.alive() for box in (self.student, self.grader))
+
+    def sandbox(self, which: str) -> WaitingSandbox | None:
+        """The ``student`` or ``grader`` sandbox, started again, cold, where the one started
+        ahead is gone (its processes were ended from outside while it waited)."""
+        box: WaitingSandbox | None = getattr(self, which)
+        if box is None or box.alive():
+            return box
+        log.warning("the %s sandbox started ahead is gone; starting it again", which)
+        box.abandon()
+        box = self.starts[which]()
+        setattr(self, which, box)
+        return box
 
     def release(self) -> None:
         """Stop the sandboxes not used, unmount the job folder and give up the claim; the run's
@@ -250,28 +265,32 @@ def run_prepare(
             _native_folder(bundle, prepared.job)
         if bundle.kind == "native" and sandbox_available():
             preload = bundle.preload if warm else ()
-            prepared.student = sandbox_start(
-                job_dir=prepared.job,
-                limits=bundle.limits,
-                slot=slot,
-                preload=preload,
-                writable_at={JOB / "out": prepared.job / "out"},
-                env=DRIVER_ENV,
-                gpu_index=gpu_index,
-            )
             folder = run_dir / "grader"
             grader_file = GRADER_AT / "bundle" / "grader.py"
+            prepared.starts = {
+                "student": functools.partial(
+                    sandbox_start,
+                    job_dir=prepared.job,
+                    limits=bundle.limits,
+                    slot=slot,
+                    writable_at={JOB / "out": prepared.job / "out"},
+                    env=DRIVER_ENV,
+                    gpu_index=gpu_index,
+                ),
+                "grader": functools.partial(
+                    sandbox_start,
+                    job_dir=folder,
+                    mount_at=GRADER_AT,
+                    limits=_grader_limits(bundle),
+                    slot=slot,
+                    grader=True,
+                    read_only_at=grader_folder(bundle, folder, outputs=prepared.job / "out"),
+                    env=GRADER_ENV,
+                ),
+            }
+            prepared.student = prepared.starts["student"](preload=preload)
             grader_preload = [*preload, f"{grader_process.GRADER_MODULE}@{grader_file}"]
-            prepared.grader = sandbox_start(
-                job_dir=folder,
-                mount_at=GRADER_AT,
-                limits=_grader_limits(bundle),
-                slot=slot,
-                grader=True,
-                preload=grader_preload if warm else (),
-                read_only_at=grader_folder(bundle, folder, outputs=prepared.job / "out"),
-                env=GRADER_ENV,
-            )
+            prepared.grader = prepared.starts["grader"](preload=grader_preload if warm else ())
     except BaseException:
         closing.close()
         _remove(run_dir)
@@ -303,8 +322,9 @@ class _Run:
     def native(self, submission: Path) -> ResultDocument:
         bundle = self.bundle
         self._place(submission)
-        if self.prepared.student is not None:
-            sandbox = self.prepared.student.run(Target(script="driver.py"))
+        student = self.prepared.sandbox("student")
+        if student is not None:
+            sandbox = student.run(Target(script="driver.py"))
         else:
             sandbox = self._sandbox([sys.executable, "driver.py"], DRIVER_ENV)
         graded = run_grader(
@@ -314,7 +334,7 @@ class _Run:
             folder=self.run_dir / "grader",
             slot=self.slot,
             allow_unsandboxed=self.unsandboxed,
-            waiting=self.prepared.grader,
+            waiting=self.prepared.sandbox("grader"),
         )
         if graded.failure == "error":
             self.notes.append(graded.message)

@@ -22,7 +22,7 @@ from grading.models import GradingJob
 from grading.runner import grade, run_prepare
 from grading.sandbox import Limits
 from grading.sandbox.bwrap import slot_uid
-from grading.sandbox.runner import slot_processes
+from grading.sandbox.runner import slot_processes, slot_processes_end
 from grading.sandbox.warm import Target, WaitingSandbox, sandbox_start
 from grading.worker import run_job, warm_slot
 from submissions.services import submission_create
@@ -132,6 +132,36 @@ def test_a_prepared_run_that_no_longer_fits_is_closed_and_the_hand_in_runs_cold(
     assert prepared.student is not None and not prepared.student.alive()
     assert list(work.iterdir()) == []
     assert slot_processes(slot_uid(slot(6))) == []
+
+
+def test_a_sandbox_killed_while_it_waited_is_started_again_for_its_hand_in(tmp_path):
+    need_sandbox()
+    bundle = load_bundle(PIPELINE_BUNDLE)
+    work = tmp_path / "work"
+    prepared = run_prepare(bundle, work_root=work, slot=slot(9))
+    assert prepared.student is not None and prepared.student.wait_ready(60)
+    ahead = prepared.student
+    slot_processes_end(slot_uid(slot(9)), grace_seconds=0)  # as another run of the slot would
+    handin = tmp_path / "answer.py"
+    handin.write_text("VALUE = 42\n")
+    # Found gone when the hand-in came: the run is given up, and the hand-in graded cold.
+    result = grade(bundle, handin, work_root=work, slot=slot(9), prepared=prepared)
+    assert (result.verdict, result.score) == ("ok", result.max_score)
+    assert ahead.abandoned and not prepared.run_dir.exists()
+    # Gone between that look and its use: that sandbox alone is started again.
+    prepared = run_prepare(bundle, work_root=work, slot=slot(9))
+    gone = prepared.grader
+    assert gone is not None and gone.wait_ready(60)
+    slot_processes_end(slot_uid(slot(9), grader=True), grace_seconds=0)
+    deadline = time.monotonic() + 10
+    while gone.alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    grader = prepared.sandbox("grader")
+    assert grader is not None and grader is not gone and grader.alive()
+    assert gone.abandoned and prepared.grader is grader
+    assert prepared.sandbox("student") is prepared.student
+    prepared.close()
+    assert list(work.iterdir()) == []
 
 
 @pytest.mark.django_db
