@@ -40,11 +40,18 @@ class Heartbeat(threading.Thread):
         self.interval = max(1.0, lease_seconds(job) / 4)
 
     def run(self) -> None:
-        from django.db import connection
+        from django.db import InterfaceError, OperationalError, connection
 
         try:
             while not self.stopped.wait(self.interval):
-                if not grading_job_heartbeat(job=self.job):
+                try:
+                    kept = grading_job_heartbeat(job=self.job)
+                except (InterfaceError, OperationalError) as error:
+                    # A database that restarts: the next beat opens a new connection.
+                    log.warning("job %s: a heartbeat missed the database: %s", self.job.pk, error)
+                    connection.close()
+                    continue
+                if not kept:
                     log.warning("job %s: the lease was taken over", self.job.pk)
                     return
         finally:
