@@ -579,7 +579,8 @@ def run_grader(
     ``folder`` becomes the grader's (``grader_folder``), with ``run.json`` added. ``outputs``,
     the run's ``out/``, is handed to the grader's uid (the job's processes are gone by now) and
     shown read-only. ``waiting`` is the grader's sandbox started with the run (``run_prepare``),
-    its folder built and ``outputs`` bound already; without it the sandbox starts now.
+    its folder built and ``outputs`` bound already; a run has none only where the sandbox cannot
+    run, in the unsandboxed development mode, which starts the grader's process now.
     """
     argv = ["--grader", "bundle/grader.py", "--outputs", "out"]
     argv += ["--private", "bundle/private", "--run", "run.json"]
@@ -593,10 +594,6 @@ def run_grader(
         # The job put something else in out/'s place: the grader finds a link to nowhere there,
         # which its loaders refuse, as they would have refused what the job left.
         (folder / "out").symlink_to("/nonexistent")
-    elif sandbox_available():
-        _hand_over(outputs, slot_uid(slot, grader=True))
-        (folder / "out").mkdir()
-        read_only_at[GRADER_AT / "out"] = outputs
     else:
         # The unsandboxed development mode runs the developer's own bundle as themselves.
         argv[3] = str(outputs)
