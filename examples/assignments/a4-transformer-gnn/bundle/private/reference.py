@@ -61,10 +61,14 @@ def multihead(
 
 
 def transformer_logits(
-    weights: dict[str, Tensor], tokens: Tensor, key_padding_mask: Tensor | None = None
+    weights: dict[str, Tensor],
+    tokens: Tensor,
+    key_padding_mask: Tensor | None = None,
+    dtype: torch.dtype = torch.float64,
 ) -> Tensor:
-    """TinyTransformer's forward pass (pre-norm blocks, causal) with the given weights."""
-    w = {name: value.double() for name, value in weights.items()}
+    """TinyTransformer's forward pass (pre-norm blocks, causal) with the given weights, computed
+    in ``dtype``."""
+    w = {name: value.to(dtype) for name, value in weights.items()}
     batch, length = tokens.shape
     x = w["token_embedding.weight"][tokens] + w["position_embedding.weight"][:length]
     mask = torch.ones(length, length, dtype=torch.bool).tril()
