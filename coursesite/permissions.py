@@ -39,7 +39,10 @@ def access_course(
     if not user.is_authenticated:
         raise Http404
     membership = (
-        Membership.objects.select_related("course").filter(course__slug=slug, user=user).first()
+        # The grace policy with the course: every hand-in page and status reads it.
+        Membership.objects.select_related("course__grace_policy")
+        .filter(course__slug=slug, user=user)
+        .first()
     )
     if membership is None:
         course = Course.objects.filter(slug=slug).first() if user.is_superuser else None

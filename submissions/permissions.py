@@ -34,7 +34,11 @@ def access_submission(user: User | AnonymousUser, pk: int) -> tuple[Submission, 
     if not user.is_authenticated:
         raise Http404
     submission = (
-        Submission.objects.select_related("item__course", "student", "group").filter(pk=pk).first()
+        Submission.objects.select_related(
+            "item__course__grace_policy", "student", "group", "submitted_by"
+        )
+        .filter(pk=pk)
+        .first()
     )
     if submission is None:
         raise Http404

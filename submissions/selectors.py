@@ -4,6 +4,7 @@ hand-in pages and API, with their lateness."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,48 +50,55 @@ def course_policy(course: Course) -> grace.Policy:
     )
 
 
-def grace_ledger(*, course: Course) -> grace.GraceLedger:
-    """Lateness and grace days of every student of the course, recomputed from the database.
+def grace_ledger(*, course: Course, students: Collection[int] | None = None) -> grace.GraceLedger:
+    """Lateness and grace days of every student of the course, recomputed from the database; of
+    ``students`` (user ids) alone where given: a student's grace days depend on nothing of the
+    others', and a page polled by one student need not read the whole course's hand-ins.
 
     A group's hand-in and a group's extension count for each of its members. Six queries,
     whatever the size of the course.
     """
-    students = list(
-        Membership.objects.filter(course=course, role=Role.STUDENT).values_list(
-            "user_id", flat=True
-        )
-    )
-    enrolled = set(students)
+    roster = Membership.objects.filter(course=course, role=Role.STUDENT)
+    groups = GroupMembership.objects.filter(course=course)
+    if students is not None:
+        roster = roster.filter(user_id__in=students)
+        groups = groups.filter(student_id__in=students)
+    enrolled = set(roster.order_by().values_list("user_id", flat=True))
     members: dict[int, list[int]] = defaultdict(list)
-    for group_id, student_id in GroupMembership.objects.filter(course=course).values_list(
-        "group_id", "student_id"
-    ):
+    for group_id, student_id in groups.order_by().values_list("group_id", "student_id"):
         members[group_id].append(student_id)
+    # Every row of the course, or the rows that count for the students asked about.
+    owned = Q() if students is None else Q(student_id__in=enrolled) | Q(group_id__in=list(members))
     items = [
         grace.Due(item=pk, due_at=due_at, uses_grace_days=uses)
-        for pk, due_at, uses in GradeItem.objects.filter(course=course).values_list(
-            "pk", "due_at", "uses_grace_days"
-        )
+        for pk, due_at, uses in GradeItem.objects.filter(course=course)
+        .order_by()
+        .values_list("pk", "due_at", "uses_grace_days")
     ]
     extensions = [
         grace.Extension(student=student, item=item, due_at=due_at)
         for student_id, group_id, item, due_at in Extension.objects.filter(
-            item__course=course, revoked_at__isnull=True
-        ).values_list("student_id", "group_id", "item_id", "due_at")
+            owned, item__course=course, revoked_at__isnull=True
+        )
+        .order_by()
+        .values_list("student_id", "group_id", "item_id", "due_at")
         for student in ([student_id] if student_id else members[group_id])
+        if student in enrolled
     ]
     handins = [
         grace.HandIn(student=student, item=item, submitted_at=submitted_at)
         for student_id, group_id, item, submitted_at in Submission.objects.filter(
-            item__course=course, active=True
-        ).values_list("student_id", "group_id", "item_id", "submitted_at")
+            owned, item__course=course, active=True
+        )
+        .order_by()
+        .values_list("student_id", "group_id", "item_id", "submitted_at")
         for student in ([student_id] if student_id else members[group_id])
         if student in enrolled
     ]
     return grace.grace_compute(
         policy=course_policy(course),
         items=items,
-        students=students,
+        students=enrolled,
         extensions=extensions,
         handins=handins,
     )
@@ -149,19 +157,26 @@ def with_lateness(
     submissions: list[Submission], course: Course, viewer: User, staff: bool
 ) -> list[Submission]:
     """Attach to each active submission the lateness of the students it counts for; a student
-    sees only their own."""
-    ledger = grace_ledger(course=course)
-    usernames = dict(
-        Membership.objects.filter(course=course, role=Role.STUDENT).values_list(
-            "user_id", "user__username"
-        )
-    )
+    sees only their own. The ledger is read for those students alone."""
     group_ids = {s.group_id for s in submissions if s.group_id}
     members: dict[int, list[int]] = {}
-    for group_id, student_id in GroupMembership.objects.filter(group_id__in=group_ids).values_list(
-        "group_id", "student_id"
+    for group_id, student_id in (
+        GroupMembership.objects.filter(group_id__in=group_ids)
+        .order_by()
+        .values_list("group_id", "student_id")
     ):
         members.setdefault(group_id, []).append(student_id)
+    if staff:
+        wanted = {s.student_id for s in submissions if s.student_id}
+        wanted.update(student for group in members.values() for student in group)
+        usernames = dict(
+            Membership.objects.filter(course=course, role=Role.STUDENT, user_id__in=wanted)
+            .order_by()
+            .values_list("user_id", "user__username")
+        )
+    else:
+        usernames = {viewer.pk: viewer.username}
+    ledger = grace_ledger(course=course, students=list(usernames))
     for submission in submissions:
         students = (
             [submission.student_id]
@@ -228,7 +243,7 @@ def work_rows(*, course: Course, student: User) -> tuple[list[WorkRow], int]:
             "item_id", "due_at"
         )
     )
-    ledger = grace_ledger(course=course)
+    ledger = grace_ledger(course=course, students=[student.pk])
     rows = []
     for item in handin_items(course):
         lateness = ledger.lateness.get((student.pk, item.pk))

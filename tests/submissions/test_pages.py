@@ -23,13 +23,13 @@ from tests.submissions.conftest import HandIns, stored_files, zip_of
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 MLP = zip_of({"mlp.py": b"import numpy as np\n"})
 
-# Session, user, membership with its course, the student's group, their active hand-ins, their
-# extensions, the assignments and deliverables, and the grace ledger (students, groups, items,
-# extensions, hand-ins, grace policy).
-WORK_PAGE_QUERIES = 13
-# Session, user, membership with its course, the assignments and deliverables, the students,
-# and the grace ledger's six.
-GRACE_TABLE_QUERIES = 11
+# Session, user, membership with its course and grace policy, the student's group, their active
+# hand-ins, their extensions, the assignments and deliverables, and the grace ledger of the student
+# (students, groups, items, extensions, hand-ins).
+WORK_PAGE_QUERIES = 12
+# Session, user, membership with its course and grace policy, the assignments and deliverables,
+# the students, and the grace ledger's other five.
+GRACE_TABLE_QUERIES = 10
 
 
 def page(handins: HandIns, kind: str = "assignments") -> str:

@@ -20,12 +20,12 @@ from submissions.services import extension_grant
 from tests.coursesite.test_pages import logged_in, page_text
 from tests.grading.test_queue_page import Graded, autograded_course, table_rows
 
-# Session, user, membership with its course, the assignment, the students, the hand-ins, the
-# grace ledger's six and its usernames, the jobs, the Scores.
-ASSIGNMENT_PAGE_QUERIES = 15
+# Session, user, membership with its course and grace policy, the assignment, the students, the
+# hand-ins, the grace ledger's other five and its usernames, the jobs, the Scores.
+ASSIGNMENT_PAGE_QUERIES = 14
 # The same, with the groups and their members instead of the students, and the members of the
 # groups that handed in.
-DELIVERABLE_PAGE_QUERIES = 17
+DELIVERABLE_PAGE_QUERIES = 16
 
 
 @pytest.fixture
