@@ -522,6 +522,7 @@ def rush_figures(uploads: list[Upload], *, item_id: int, slots: int) -> dict[str
         u for u in newest.values() if jobs[f"submission:{u.submission}"].status == JobStatus.DONE
     ]
     makespan = last_result - first_upload
+    waits = [(job.created_at.timestamp(), job.started_at.timestamp()) for job in ran]
     return {
         "uploads": len(uploads),
         "stored": len(stored),
@@ -539,10 +540,44 @@ def rush_figures(uploads: list[Upload], *, item_id: int, slots: int) -> dict[str
         "run_seconds_total": round(busy, 3),
         "ideal_seconds": round(busy / slots, 3),
         "makespan_over_ideal": round(makespan / (busy / slots), 3),
+        "idle_slot_seconds": idle_slots(spans, waits, slots, first_upload, last_result),
         "graded_handins": len(graded),
         "newest_graded": len(newest_done),
         "students_handing_in": len(newest),
         **job_times(graded),
+    }
+
+
+def idle_slots(
+    spans: list[tuple[float, float]],
+    waits: list[tuple[float, float]],
+    slots: int,
+    begin: float,
+    end: float,
+) -> dict[str, float]:
+    """Where the slot time the makespan holds beyond the runs went: each moment a slot ran no
+    job counts either while a job that was to run waited for one (the pipeline's own time
+    between runs: storing a result, fetching the next message, refusing superseded ones,
+    claiming) or while nothing waited (before the first hand-in's job existed, a lull in the
+    arrivals, the last runs ending one slot after another)."""
+    changes: list[tuple[float, int, int]] = [(begin, 0, 0), (end, 0, 0)]
+    changes += [change for start, finish in spans for change in ((start, 1, 0), (finish, -1, 0))]
+    changes += [change for queued, start in waits for change in ((queued, 0, 1), (start, 0, -1))]
+    changes.sort()
+    running = waiting = 0
+    between_runs = nothing_waiting = 0.0
+    for (moment, run, wait), (following, _, _) in itertools.pairwise(changes):
+        running, waiting = running + run, waiting + wait
+        span = max(0.0, min(following, end) - max(moment, begin))
+        idle = max(0, slots - running) * span
+        if waiting > 0:
+            between_runs += idle
+        else:
+            nothing_waiting += idle
+    return {
+        "while_a_job_waited": round(between_runs, 3),
+        "per_run_while_a_job_waited": round(between_runs / max(1, len(spans)), 3),
+        "with_nothing_waiting": round(nothing_waiting, 3),
     }
 
 
@@ -705,6 +740,12 @@ def _report_rush(rush_: dict[str, Any]) -> None:
         f"makespan {rush_['makespan_seconds']:.1f} s (first upload to last result) against the "
         f"ideal {rush_['ideal_seconds']:.1f} s ({rush_['run_seconds_total']:.1f} s of runs / "
         f"slots): ratio {rush_['makespan_over_ideal']:.2f}"
+    )
+    idle = rush_["idle_slot_seconds"]
+    print(
+        f"  slot time not running a job: {idle['while_a_job_waited']:.1f} s while a job waited "
+        f"({idle['per_run_while_a_job_waited'] * 1000:.0f} ms per run: between runs), "
+        f"{idle['with_nothing_waiting']:.1f} s while none waited (start, lulls, the last runs)"
     )
     print(
         f"graded hand-ins: {rush_['graded_handins']}; the newest of {rush_['newest_graded']} of "
