@@ -200,3 +200,18 @@ def test_it_leaves_a_release_that_staff_took_back_taken_back(db):
     item_release(item=demo_course().items.get(slug="a1"), released=False)
     load_demo(as_of=AS_OF)
     assert not demo_course().items.get(slug="a1").released
+
+
+def test_it_gives_each_student_the_same_grace_days_from_their_own_ledger_as_from_the_course_s(db):
+    load_demo(as_of=AS_OF + timedelta(weeks=4))
+    course = demo_course()
+    whole = grace_ledger(course=course)
+    # Late work, and group hand-ins counting for each member: what a ledger of one could miss.
+    assert any(row.late_by for row in whole.lateness.values())
+    assert Submission.objects.filter(item__course=course, group__isnull=False).exists()
+    for student, pool_left in whole.pool_left.items():
+        own = grace_ledger(course=course, students=[student])
+        assert own.pool_left == {student: pool_left}
+        assert own.lateness == {
+            key: row for key, row in whole.lateness.items() if key[0] == student
+        }
