@@ -48,11 +48,13 @@ def _students(submission: Submission) -> list[User]:
     ]
 
 
-def _apply(submission: Submission, job: GradingJob, ledger: grace.GraceLedger) -> None:
+def _apply(
+    submission: Submission, job: GradingJob, ledger: grace.GraceLedger, students: list[User]
+) -> None:
     item = submission.item
     fraction = (job.score or Decimal(0)) / job.max_score if job.max_score else Decimal(0)
     earned = min(item.max_points, fraction * item.max_points)
-    for student in _students(submission):
+    for student in students:
         lateness = ledger.lateness.get((student.pk, item.pk))
         penalty = lateness.penalty_percent if lateness else Decimal(0)
         points = (earned * (HUNDRED - penalty) / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -80,7 +82,10 @@ def submission_score_apply(*, submission: Submission) -> None:
     job = latest_result(submission)
     if job is None or not submission.active:
         return
-    _apply(submission, job, grace_ledger(course=submission.item.course))
+    # The ledger of the students it counts for alone: a worker stores every result through here.
+    students = _students(submission)
+    ledger = grace_ledger(course=submission.item.course, students=[s.pk for s in students])
+    _apply(submission, job, ledger, students)
 
 
 @transaction.atomic
@@ -101,4 +106,4 @@ def course_scores_refresh(*, course: Course) -> None:
     for job in done:
         latest.setdefault(job.subject, job)
     for subject, job in latest.items():
-        _apply(subjects[subject], job, ledger)
+        _apply(subjects[subject], job, ledger, _students(subjects[subject]))
