@@ -21,12 +21,13 @@ ROLE_RANK = {Role.STUDENT: 0, Role.TA: 1, Role.INSTRUCTOR: 2}
 
 
 def courses_of(user: User | AnonymousUser) -> QuerySet[Course]:
-    """The courses a user belongs to; a superuser belongs to all of them."""
+    """The courses a user belongs to; a superuser belongs to all of them. A membership made
+    inactive (a student who dropped the course) opens nothing: its work stays for the staff."""
     if not user.is_authenticated:
         return Course.objects.none()
     if user.is_superuser:
         return Course.objects.all()
-    return Course.objects.filter(memberships__user=user)
+    return Course.objects.filter(memberships__user=user, memberships__active=True)
 
 
 def access_course(
@@ -41,7 +42,7 @@ def access_course(
     membership = (
         # The grace policy with the course: every hand-in page and status reads it.
         Membership.objects.select_related("course__grace_policy")
-        .filter(course__slug=slug, user=user)
+        .filter(course__slug=slug, user=user, active=True)
         .first()
     )
     if membership is None:
@@ -100,7 +101,9 @@ def staff_may(*, course: Course, user: User | AnonymousUser, power: str) -> bool
         return False
     if user.is_superuser:
         return True
-    role = Membership.objects.filter(course=course, user=user).values_list("role", flat=True)
+    role = Membership.objects.filter(course=course, user=user, active=True).values_list(
+        "role", flat=True
+    )
     found = role.first()
     if found == Role.INSTRUCTOR:
         return True

@@ -253,7 +253,9 @@ def reviews_readable(
     reviews = PaperReview.objects.filter(paper=paper).select_related("student")
     if not user.is_authenticated:
         return reviews.none()
-    membership = Membership.objects.filter(course_id=paper.course_id, user=user).first()
+    membership = Membership.objects.filter(
+        course_id=paper.course_id, user=user, active=True
+    ).first()
     if user.is_superuser or (membership is not None and membership.is_staff_role):
         return reviews.filter(submitted_at__isnull=False)
     if membership is None:

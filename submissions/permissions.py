@@ -45,7 +45,7 @@ def access_submission(user: User | AnonymousUser, pk: int) -> tuple[Submission, 
     course = submission.item.course
     if user.is_superuser:
         return submission, True
-    membership = Membership.objects.filter(course=course, user=user).first()
+    membership = Membership.objects.filter(course=course, user=user, active=True).first()
     if membership is None:
         raise Http404
     if is_course_staff(membership):

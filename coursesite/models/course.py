@@ -91,6 +91,11 @@ class Membership(models.Model):
     section = models.CharField(max_length=32, blank=True)
     sis_user_id = models.CharField("SIS user id", max_length=64, blank=True)
     sis_login_id = models.CharField("SIS login id", max_length=128, blank=True)
+    active = models.BooleanField(
+        default=True,
+        help_text="Off for a student who dropped the course: kept, with their work and scores, "
+        "but no longer on the roster the LMS sends.",
+    )
 
     class Meta:
         ordering = ["course", "role", "user__username"]
