@@ -15,7 +15,7 @@ from coursesite.models import Course, GradeItem, Membership, Role, Score, ScoreC
 COURSE_STAFF_GROUP = "Course staff"
 # The apps whose models course staff work with in the instructor panel. Which rows they see
 # is limited to their own courses by the panel itself.
-STAFF_APPS = ("coursesite", "grading", "submissions", "presentations")
+STAFF_APPS = ("coursesite", "grading", "submissions", "presentations", "lms")
 
 
 def course_staff_group() -> Group:

@@ -54,4 +54,5 @@ urlpatterns = [
     path("", include("grading.page_urls")),
     path("", include("presentations.page_urls")),
     path("", include("quizzes.page_urls")),
+    path("", include("lms.urls")),
 ]

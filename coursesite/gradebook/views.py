@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from coursesite.gradebook import engine
 from coursesite.gradebook.histogram import histogram_svg
+from coursesite.gradebook.notes import ItemNote, item_notes
 from coursesite.gradebook.permissions import access_item, access_student
 from coursesite.gradebook.selectors import (
     Gradebook,
@@ -41,7 +42,7 @@ from coursesite.gradebook.services import (
     regrade_deadline,
     regrade_request_create,
 )
-from coursesite.gradebook.table import TableQuery, headers, lines, shown_rows
+from coursesite.gradebook.table import Header, TableQuery, headers, lines, shown_rows
 from coursesite.models import Course, GradeItem, Score, ScoreSource
 from coursesite.permissions import REFUSED, RELEASE, access_course, is_course_staff, staff_may
 from coursesite.services import score_record
@@ -120,6 +121,15 @@ def histograms(book: Gradebook, rows: list[GradebookRow]) -> list[Histogram]:
     return drawn
 
 
+def noted_headers(
+    course: Course, book: Gradebook, columns: list[Header]
+) -> list[tuple[Header, list[ItemNote]]]:
+    """Each column heading with the notes the apps above write under an item's (one call for
+    every item of the page)."""
+    notes = item_notes(course, book.items)
+    return [(column, notes.get(column.item.pk, []) if column.item else []) for column in columns]
+
+
 def csv_export_url(course: Course) -> str:
     return reverse("api-gradebook-csv", kwargs={"course_slug": course.slug})
 
@@ -137,7 +147,7 @@ def gradebook_page(request: HttpRequest, slug: str) -> HttpResponse:
         "course": course,
         "book": book,
         "query": query,
-        "headers": headers(book, query, base),
+        "headers": noted_headers(course, book, headers(book, query, base)),
         "lines": lines(book, rows, base),
         "histograms": histograms(book, rows),
         "regrade_requests": regrade_requests_open(course=course),

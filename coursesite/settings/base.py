@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "submissions",
     "presentations",
     "quizzes",
+    "lti_tool",
+    "lms",
 ]
 
 MIDDLEWARE = [
@@ -170,7 +172,10 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 60.0},
     },
 }
-CELERY_TASK_ROUTES = {"grading.tasks.reconcile_jobs": {"queue": "housekeeping"}}
+CELERY_TASK_ROUTES = {
+    "grading.tasks.reconcile_jobs": {"queue": "housekeeping"},
+    "lms.tasks.lms_scores_post": {"queue": "housekeeping"},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # The broker is only a doorbell: jobs live in the database. Without a server, messages go

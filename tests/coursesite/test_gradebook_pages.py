@@ -26,8 +26,9 @@ IST = ZoneInfo("Europe/Istanbul")
 SVG = "{http://www.w3.org/2000/svg}"
 # Session, user and membership; then the gradebook's own reads (students, categories, items,
 # letter scale, scores, the hand-ins' extensions and submissions with their groups, and the
-# submitted paper reviews); then the open regrade requests. None of them is per student.
-GRADEBOOK_QUERIES = 13
+# submitted paper reviews); the notes under the item headings (the course's LMS links: none
+# here, so no line items are read); then the open regrade requests. None of them is per student.
+GRADEBOOK_QUERIES = 14
 
 
 @dataclass

@@ -1,0 +1,60 @@
+"""The LMS the tool is launched from, and the launch itself as a browser goes through it."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import reverse
+
+from tests.lms.platform import Platform
+
+TESTSERVER = "http://testserver"
+
+
+@pytest.fixture
+def platform(db: None) -> Iterator[Platform]:
+    """A running platform, registered with the tool, its deployment active."""
+    with Platform() as lms:
+        lms.register()
+        yield lms
+
+
+def launch(
+    client: Client, platform: Platform, *, sub: str, **id_token_options: Any
+) -> HttpResponse:
+    """Launch the tool from the LMS as user ``sub``, the way a browser does, with ``client`` (so
+    the tool's state cookie and session are its real ones): the LMS's login initiation, the tool's
+    redirect to the platform, the platform's answer posted back to the tool.
+
+    Returns the launch's answer; where the tool's login step does not redirect to the platform,
+    returns that answer instead, for the tests of refused logins.
+    """
+    login_url = reverse("lti-login")
+    initiation = {
+        "iss": platform.issuer,
+        "login_hint": sub,
+        "target_link_uri": TESTSERVER + reverse("lti-launch"),
+        "lti_message_hint": secrets.token_urlsafe(8),
+        "lti_deployment_id": platform.deployment_id,
+        "client_id": platform.client_id,
+    }
+    login = client.get(login_url, initiation)
+    if login.status_code == 200 and b"lti1p3_new_window" in login.content:
+        # The tool first checked in the page that the browser keeps its cookies; a browser that
+        # does comes back in a window of its own.
+        login = client.get(login_url, {**initiation, "lti1p3_new_window": "1"})
+    location = login.headers.get("Location", "") if login.status_code in (302, 303) else ""
+    redirect = urlsplit(location)
+    if f"{redirect.scheme}://{redirect.netloc}{redirect.path}" != platform.auth_url:
+        return login
+    fields = platform.authorize(dict(parse_qsl(redirect.query)), sub=sub, **id_token_options)
+    target = urlsplit(dict(parse_qsl(redirect.query))["redirect_uri"])
+    return client.post(
+        target.path, urlencode(fields), content_type="application/x-www-form-urlencoded"
+    )
