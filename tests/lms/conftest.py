@@ -8,10 +8,16 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
+from django.contrib.auth.models import User
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from lti_tool.models import LtiContext, LtiDeployment
 
+from coursesite.models import Course
+from lms.models import CourseLink
+from lms.services import course_link_create
 from tests.lms.platform import Platform
 
 TESTSERVER = "http://testserver"
@@ -58,3 +64,21 @@ def launch(
     return client.post(
         target.path, urlencode(fields), content_type="application/x-www-form-urlencoded"
     )
+
+
+def link_course(platform: Platform, course: Course, *, linked_by: User | None = None) -> CourseLink:
+    """The platform's LMS course linked to ``course``, its service URLs as a launch syncs them:
+    by ``linked_by`` through the service that links at a first staff launch, or made as it is."""
+    context = LtiContext.objects.create(
+        deployment=LtiDeployment.objects.get(
+            registration=platform.registration, deployment_id=platform.deployment_id
+        ),
+        id_on_platform=platform.context_id,
+        title=platform.context_title,
+        label=platform.context_label,
+        memberships_url=platform.memberships_url,
+        lineitems_url=platform.lineitems_url,
+    )
+    if linked_by is None:
+        return CourseLink.objects.create(context=context, course=course, linked_at=timezone.now())
+    return course_link_create(context=context, course=course, linked_by=linked_by)

@@ -14,9 +14,9 @@ from coursesite.models import Membership, Role
 from lms.models import CourseLink
 from lms.services import course_link_create, course_link_move
 from tests.conftest import Personas
-from tests.lms.conftest import launch
+from tests.lms.conftest import launch, link_course
 from tests.lms.platform import Platform
-from tests.lms.test_launch import Roster, course_roster, link_course, logged_in_user_id
+from tests.lms.test_launch import Roster, course_roster, logged_in_user_id
 
 
 @pytest.fixture

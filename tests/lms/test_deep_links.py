@@ -16,9 +16,9 @@ from lms.deep_links import target_path
 from lms.models import CourseLink
 from quizzes.models import Quiz
 from tests.conftest import Personas
-from tests.lms.conftest import TESTSERVER, launch
+from tests.lms.conftest import TESTSERVER, launch, link_course
 from tests.lms.platform import Platform
-from tests.lms.test_launch import Roster, course_roster, link_course, logged_in_user_id
+from tests.lms.test_launch import Roster, course_roster, logged_in_user_id
 
 CONTENT_ITEMS = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
 DATA = "https://purl.imsglobal.org/spec/lti-dl/claim/data"

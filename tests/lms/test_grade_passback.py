@@ -29,19 +29,8 @@ from lms.roster import roster_sync
 from lms.services import course_link_create
 from lms.tasks import MAX_RETRIES, lms_scores_post
 from tests.conftest import Personas, celery_broker, make_member
+from tests.lms.conftest import link_course
 from tests.lms.platform import Platform
-
-
-def link_course(platform: Platform, personas: Personas) -> CourseLink:
-    """The LMS course linked to Alice's course, its service URLs as a launch syncs them."""
-    context = LtiContext.objects.create(
-        deployment=LtiDeployment.objects.get(registration=platform.registration),
-        id_on_platform=platform.context_id,
-        title=platform.context_title,
-        memberships_url=platform.memberships_url,
-        lineitems_url=platform.lineitems_url,
-    )
-    return course_link_create(context=context, course=personas.course, linked_by=personas.alice)
 
 
 @dataclass
@@ -93,7 +82,14 @@ def course(platform: Platform, personas: Personas) -> Course:
     registration = platform.registration
     LtiUser.objects.create(registration=registration, sub="lms-carol", auth_user=carol)
     LtiUser.objects.create(registration=registration, sub="lms-erin", auth_user=erin)
-    return Course(personas, link_course(platform, personas), erin, a1, a2, quiz)
+    return Course(
+        personas,
+        link_course(platform, personas.course, linked_by=personas.alice),
+        erin,
+        a1,
+        a2,
+        quiz,
+    )
 
 
 def line_item_of(platform: Platform, resource_id: str) -> dict[str, Any]:

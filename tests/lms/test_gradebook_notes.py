@@ -21,8 +21,8 @@ from lms.services import course_link_create
 from tests.conftest import Personas
 from tests.coursesite.test_gradebook_pages import GRADEBOOK_QUERIES
 from tests.coursesite.test_pages import logged_in
+from tests.lms.conftest import link_course
 from tests.lms.platform import Platform
-from tests.lms.test_grade_passback import link_course
 
 SENT_AT = datetime(2024, 11, 6, 9, 30, tzinfo=UTC)  # 12:30 in Istanbul
 
@@ -59,7 +59,7 @@ def column(link: CourseLink, graded: GradeItem, **state: object) -> LineItemLink
 def linked(platform: Platform, personas: Personas) -> Linked:
     a1, a2, a3 = (item(personas, slug, released=True) for slug in ("a1", "a2", "a3"))
     a4 = item(personas, "a4", released=False)
-    link = link_course(platform, personas)
+    link = link_course(platform, personas.course, linked_by=personas.alice)
     column(link, a1, last_sent_at=SENT_AT, last_attempt_at=SENT_AT)
     column(
         link, a2, last_sent_at=SENT_AT, last_attempt_at=SENT_AT,

@@ -18,7 +18,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from lti_tool.models import (
-    LtiContext,
     LtiDeployment,
     LtiMembership,
     LtiRegistration,
@@ -30,7 +29,7 @@ from coursesite.models import Course, GradeCategory, GradeItem, Membership, Role
 from lms.models import CourseLink
 from submissions.models import Assignment
 from tests.conftest import Personas, make_member
-from tests.lms.conftest import TESTSERVER, launch
+from tests.lms.conftest import TESTSERVER, launch, link_course
 from tests.lms.platform import Platform
 
 TARGET = "coursesite_target"
@@ -65,17 +64,6 @@ def course_roster(personas: Personas) -> Roster:
     return Roster(
         personas, course, Assignment.objects.create(item=item, handin_files=["cnn.py"]), erin
     )
-
-
-def link_course(platform: Platform, course: Course) -> CourseLink:
-    """The platform's LMS course, linked to ``course`` as a first staff launch links it."""
-    deployment = LtiDeployment.objects.get(
-        registration=platform.registration, deployment_id=platform.deployment_id
-    )
-    context = LtiContext.objects.create(
-        deployment=deployment, id_on_platform=platform.context_id, title=platform.context_title
-    )
-    return CourseLink.objects.create(context=context, course=course, linked_at=timezone.now())
 
 
 def authorized(client: Client, platform: Platform, *, sub: str, **options: Any) -> dict[str, str]:

@@ -19,20 +19,8 @@ from lms.models import CourseLink, RosterSync
 from lms.roster import roster_sync
 from lms.services import course_link_create
 from tests.conftest import Personas, make_member
+from tests.lms.conftest import link_course
 from tests.lms.platform import Platform, member
-
-
-def link_course(platform: Platform, personas: Personas) -> CourseLink:
-    """The LMS course linked to Alice's course, its service URLs as a launch syncs them."""
-    context = LtiContext.objects.create(
-        deployment=LtiDeployment.objects.get(registration=platform.registration),
-        id_on_platform=platform.context_id,
-        title=platform.context_title,
-        label=platform.context_label,
-        memberships_url=platform.memberships_url,
-        lineitems_url=platform.lineitems_url,
-    )
-    return course_link_create(context=context, course=personas.course, linked_by=personas.alice)
 
 
 def set_person(user: User, email: str, first: str, last: str) -> None:
@@ -81,7 +69,13 @@ def course(platform: Platform, personas: Personas) -> Course:
         # An instructor of the LMS course whom coursesite does not list as staff.
         member("lms-judy", name="Judy Jin", email="judy@uni.example.edu", roles=("Instructor",)),
     ]  # fmt: skip
-    return Course(personas, link_course(platform, personas), erin, frank, grace)
+    return Course(
+        personas,
+        link_course(platform, personas.course, linked_by=personas.alice),
+        erin,
+        frank,
+        grace,
+    )
 
 
 def kinds(sync: RosterSync) -> set[tuple[str, str]]:
