@@ -168,6 +168,7 @@ PAGES = [
     Page("my-evaluations", course_path("evaluations/"), (STUDENT,)),
     Page("grading-queue", course_path("grading/queue/"), STAFF),
     Page("grading-job", lambda demo: f"/courses/{demo.course}/grading/jobs/{demo.job}/", STAFF),
+    Page("lms", course_path("lms/"), STAFF),
     Page("panel", lambda demo: "/admin/", STAFF),
     Page("panel-items", lambda demo: "/admin/coursesite/gradeitem/", STAFF),
     # Django's admin labels a date-and-time field as a whole, not its date and its time boxes.
