@@ -6,7 +6,7 @@ from __future__ import annotations
 from coursesite.models import Membership
 from coursesite.permissions import courses_of
 from tests.conftest import Personas
-from tests.coursesite.test_pages import logged_in
+from tests.coursesite.test_pages import logged_in, page_text
 
 
 def drop(personas: Personas) -> None:
@@ -40,3 +40,10 @@ def test_it_keeps_a_dropped_student_on_the_staff_s_roster(personas: Personas) ->
     )
     assert answer.status_code == 200
     assert "carol" in {row["student"]["username"] for row in answer.json()["rows"]}
+
+
+def test_it_marks_a_dropped_student_on_the_staff_gradebook(personas: Personas) -> None:
+    page = f"/courses/{personas.course.slug}/gradebook/"
+    assert "carol dropped" not in page_text(logged_in(personas.alice).get(page))
+    drop(personas)
+    assert "carol dropped" in page_text(logged_in(personas.alice).get(page))
