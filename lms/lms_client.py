@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from django.core.cache import cache
@@ -53,6 +54,19 @@ LINEITEM_CONTAINER = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 SCORE = "application/vnd.ims.lis.v1.score+json"
 
 USER_AGENT = "coursesite-lti"
+
+
+def unreachable(error: requests.RequestException) -> str:
+    """What staff read when no answer came: the host and the kind of failure, not the whole
+    chain of exceptions requests wraps it in."""
+    host = urlsplit(error.request.url or "").hostname if error.request is not None else None
+    where = f" at {host}" if host else ""
+    if isinstance(error, requests.Timeout):
+        return f"the LMS{where} did not answer in time."
+    if isinstance(error, requests.ConnectionError):
+        reason = "its name does not resolve" if "resolve" in str(error) else "no connection"
+        return f"could not reach the LMS{where} ({reason})."
+    return f"the request to the LMS{where} failed: {type(error).__name__}."
 
 
 class LmsServiceError(Exception):
@@ -142,7 +156,9 @@ class TokenSigner(ServiceConnector):
                 timeout=TIMEOUT,
             )
         except requests.RequestException as error:
-            raise LmsServiceError(f"Asking the LMS for an access token: {error}") from error
+            raise LmsServiceError(
+                f"Asking the LMS for an access token: {unreachable(error)}"
+            ) from error
         if not response.ok:
             raise answer_error(response, "Asking the LMS for an access token")
         body = json_body(response, "The LMS's access token")
@@ -217,7 +233,7 @@ class LmsClient:
                     method, url, params=params, data=body, headers=headers, timeout=TIMEOUT
                 )
             except requests.RequestException as error:
-                raise LmsServiceError(f"{what}: {error}") from error
+                raise LmsServiceError(f"{what}: {unreachable(error)}") from error
             if response.status_code == 401 and attempt == 1:
                 self.signer.forget(scopes)
                 continue
