@@ -61,7 +61,7 @@ class Heartbeat(threading.Thread):
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def grade_job(self: Task, job_id: int) -> str:
     """Grade one job. Safe to deliver twice: only one claim succeeds."""
-    from grading.worker import run_job, worker_slot
+    from grading.worker import run_ahead, run_job, worker_slot
 
     job = grading_job_claim(job_id=job_id, worker=self.request.hostname or "worker")
     if job is None:
@@ -69,16 +69,20 @@ def grade_job(self: Task, job_id: int) -> str:
     heartbeat = Heartbeat(job)
     heartbeat.start()
     try:
-        result = run_job(job, slot=worker_slot())
-    except Exception:  # a failure of grading itself is recorded for staff, not raised
-        log.exception("job %s: grading failed", job.pk)
-        error = traceback.format_exc()
-        store(job, lambda: grading_job_fail(job=job, error=error))
-        return "failed"
+        try:
+            result = run_job(job, slot=worker_slot())
+        except Exception:  # a failure of grading itself is recorded for staff, not raised
+            log.exception("job %s: grading failed", job.pk)
+            error = traceback.format_exc()
+            store(job, lambda: grading_job_fail(job=job, error=error))
+            return "failed"
+        finally:
+            heartbeat.stopped.set()
+            heartbeat.join()
+        stored = store(job, lambda: grading_job_finish(job=job, result=result))
+        return "done" if stored else "discarded"
     finally:
-        heartbeat.stopped.set()
-        heartbeat.join()
-    return "done" if store(job, lambda: grading_job_finish(job=job, result=result)) else "discarded"
+        run_ahead()
 
 
 def store(job: GradingJob, write: Callable[[], Stored]) -> Stored:

@@ -24,7 +24,7 @@ from grading.sandbox import Limits
 from grading.sandbox.bwrap import slot_uid
 from grading.sandbox.runner import slot_processes, slot_processes_end
 from grading.sandbox.warm import Target, WaitingSandbox, sandbox_start
-from grading.worker import run_job, warm_slot
+from grading.worker import run_ahead, run_job, warm_slot
 from submissions.services import submission_create
 from tests.conftest import make_member, need_sandbox, xdist_slot
 from tests.grading.conftest import PIPELINE_BUNDLE, course_with_autograder
@@ -186,12 +186,15 @@ def test_a_worker_keeps_the_next_run_ahead_and_drops_it_when_it_waited_too_long(
 
     try:
         assert run_job(job_of(42), slot=slot(8))["score"] == 10
+        assert warm_slot.next is None  # started once the result is stored
+        run_ahead()
         warm_slot._wait()
         ahead = warm_slot.next
         assert ahead is not None and ahead.student is not None and ahead.student.alive()
         assert run_job(job_of(41), slot=slot(8))["score"] == 0
         # The run started ahead graded that hand-in: its sandbox is used and gone.
         assert ahead.student.used and not ahead.student.abandoned
+        run_ahead()
         warm_slot._wait()
         stale = warm_slot.next
         assert stale is not None
