@@ -133,18 +133,22 @@ def grading_job_claim(*, job_id: int, worker: str) -> GradingJob | None:
         )
         return None
     now = timezone.now()
+    claim = {
+        "status": JobStatus.RUNNING,
+        "attempt": job.attempt + 1,
+        "worker": worker,
+        "started_at": now,
+        "lease_until": now + timedelta(seconds=lease_seconds(job)),
+    }
     claimed = GradingJob.objects.filter(
         pk=job.pk, status=JobStatus.QUEUED, attempt=job.attempt
-    ).update(
-        status=JobStatus.RUNNING,
-        attempt=job.attempt + 1,
-        worker=worker,
-        started_at=now,
-        lease_until=now + timedelta(seconds=lease_seconds(job)),
-    )
+    ).update(**claim)
     if not claimed:
         return None
-    job.refresh_from_db()
+    # Nothing read back: a query after the claim that met a database going away would leave the
+    # job claimed by a task that never ran it, until its lease ran out.
+    for field, value in claim.items():
+        setattr(job, field, value)
     return job
 
 
