@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -25,6 +25,14 @@ def page_user(request: HttpRequest) -> User:
     if not isinstance(request.user, User):
         raise PermissionDenied
     return request.user
+
+
+def staff_course(request: HttpRequest, slug: str) -> Course:
+    """The course if the caller runs it; 404 for anyone else, its students included."""
+    course, membership = access_course(page_user(request), slug)
+    if not is_course_staff(membership):
+        raise Http404
+    return course
 
 
 @dataclass

@@ -29,10 +29,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from coursesite.models import Course
+from coursesite.views import staff_course
 from grading.job_names import owner_names, subject_url
 from grading.models import GradingJob, JobStatus, Queue, Verdict
 from grading.services import grading_job_regrade, grading_job_requeue
-from grading.views import staff_course
 
 RECENT_DAYS = 7
 FAILED = Q(status=JobStatus.ERROR) | (Q(status=JobStatus.DONE) & ~Q(verdict=Verdict.OK))

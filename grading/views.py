@@ -32,7 +32,7 @@ from coursesite.gradebook.permissions import access_item
 from coursesite.gradebook.views import refusal_on_form
 from coursesite.models import Course, GradeItem, Score
 from coursesite.permissions import access_course, is_course_staff
-from coursesite.views import page_user
+from coursesite.views import page_user, staff_course
 from grading.models import Criterion, Level, MemberAdjustment, RubricEvaluation
 from grading.rubrics import (
     CriterionRow,
@@ -58,14 +58,6 @@ def grader_name(user: User) -> str:
 
 
 # Access.
-
-
-def staff_course(request: HttpRequest, slug: str) -> Course:
-    """The course if the caller runs it; 404 for anyone else, its students included."""
-    course, membership = access_course(page_user(request), slug)
-    if not is_course_staff(membership):
-        raise Http404
-    return course
 
 
 def scored_item(course: Course, item_slug: str) -> GradeItem:

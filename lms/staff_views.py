@@ -20,8 +20,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from coursesite.models import Course, GradeItem, Membership, Role
-from coursesite.permissions import access_course, is_course_staff
-from coursesite.views import page_user
+from coursesite.views import page_user, staff_course
 from lms.models import CourseLink, LineItemLink, RosterSync
 from lms.passback import (
     FINAL_LABEL,
@@ -33,14 +32,6 @@ from lms.roster import APPLIED, CHANGE_LABELS, CHANGE_NOTES, roster_sync
 from lms.tasks import lms_scores_post_on_commit
 
 SYNCS_SHOWN = 10
-
-
-def staff_course(request: HttpRequest, slug: str) -> Course:
-    """The course if the caller runs it; 404 for anyone else, its students included."""
-    course, membership = access_course(page_user(request), slug)
-    if not is_course_staff(membership):
-        raise Http404
-    return course
 
 
 def course_link(course: Course, link_id: int) -> CourseLink:

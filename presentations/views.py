@@ -34,10 +34,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from coursesite.gradebook.views import refusal_on_form
 from coursesite.models import Course, GradeItem, Role
 from coursesite.permissions import access_course, is_course_staff
-from coursesite.views import page_user
+from coursesite.views import page_user, staff_course
 from grading.rubrics import Outcome, item_outcomes
 from grading.views import grader_name as shown_name
-from grading.views import staff_course, together_url
+from grading.views import together_url
 from presentations.assignment import Rule
 from presentations.models import (
     PRESENTING_ROLES,
