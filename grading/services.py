@@ -26,6 +26,11 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
+from coursesite.answers import (
+    answers_moved_on,
+    answers_owner_changed,
+    answers_owner_keys,
+)
 from coursesite.errors import ApplicationError
 from coursesite.models import GradeItem
 from grading.bundles import BundleError, load_bundle, missing_packages
@@ -131,7 +136,10 @@ def grading_job_claim(*, job_id: int, worker: str) -> GradingJob | None:
         GradingJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
             status=JobStatus.SUPERSEDED, finished_at=timezone.now()
         )
+        answers_owner_changed(owner=job.owner)
         return None
+    # Named before the claim: nothing may read the database after it (below).
+    answers = answers_owner_keys(owner=job.owner)
     now = timezone.now()
     claim = {
         "status": JobStatus.RUNNING,
@@ -149,6 +157,7 @@ def grading_job_claim(*, job_id: int, worker: str) -> GradingJob | None:
     # job claimed by a task that never ran it, until its lease ran out.
     for field, value in claim.items():
         setattr(job, field, value)
+    answers_moved_on(answers)
     return job
 
 
@@ -202,6 +211,7 @@ def grading_job_finish(*, job: GradingJob, result: Mapping[str, Any]) -> bool:
         )
         for position, test in enumerate(result["tests"])
     )
+    answers_owner_changed(owner=job.owner)
     job_id = job.pk
     transaction.on_commit(lambda: job_finished.send(sender=GradingJob, job_id=job_id))
     return True
@@ -215,7 +225,9 @@ def grading_job_fail(*, job: GradingJob, error: str) -> None:
     once, every job waiting would use up all its attempts against it and end in error.
     """
     retry = job.attempt < job.max_attempts
-    GradingJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempt=job.attempt).update(
+    failed = GradingJob.objects.filter(
+        pk=job.pk, status=JobStatus.RUNNING, attempt=job.attempt
+    ).update(
         status=JobStatus.QUEUED if retry else JobStatus.ERROR,
         lease_until=None,
         error=error[-LOG_LIMIT:],
@@ -223,6 +235,8 @@ def grading_job_fail(*, job: GradingJob, error: str) -> None:
         verdict="" if retry else Verdict.ERROR,
         finished_at=None if retry else timezone.now(),
     )
+    if failed:
+        answers_owner_changed(owner=job.owner)
 
 
 @dataclass(frozen=True)
@@ -264,6 +278,7 @@ def grading_reconcile(*, now: datetime | None = None) -> Reconciled:
         )
         if not changed:
             continue
+        answers_owner_changed(owner=job.owner)
         if give_up:
             given_up += 1
         else:
@@ -342,6 +357,7 @@ def grading_job_requeue(*, job: GradingJob) -> bool:
         finished_at=None,
     )
     if updated:
+        answers_owner_changed(owner=job.owner)
         job.refresh_from_db()
         _send(job)
     return bool(updated)

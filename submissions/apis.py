@@ -3,6 +3,7 @@ a deliverable's peer contribution survey (a student's answer; staff read the res
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -18,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coursesite.answers import answer_kept
 from coursesite.errors import ApplicationError
 from coursesite.models import Course, Membership, ProjectGroup, Role
 from coursesite.permissions import (
@@ -29,11 +31,18 @@ from coursesite.permissions import (
     staff_may,
 )
 from submissions.models import Assignment, Deliverable, Extension, Submission
-from submissions.permissions import HandInItem, access_handin_item, access_submission
+from submissions.permissions import (
+    HandInItem,
+    access_handin_item,
+    access_submission,
+    reach_handin_item,
+    reach_submission,
+)
 from submissions.selectors import (
     grace_ledger,
     group_of,
     lateness_row,
+    results_change_at,
     submissions_of,
     with_lateness,
     with_results,
@@ -158,14 +167,28 @@ class HandInSubmissionsApi(APIView):
     @extend_schema(responses=SubmissionSerializer(many=True))
     def get(self, request: Request, course_slug: str, pk: int) -> Response:
         user = request_user(request)
-        course, membership, handin = access_handin_item(user, course_slug, self.kind, pk)
-        staff = is_course_staff(membership)
-        if staff:
+        reach = reach_handin_item(user, course_slug, self.kind, pk)
+        if reach.staff:
+            course, _, handin = access_handin_item(user, course_slug, self.kind, pk)
             rows = list(handin.item.submissions.select_related("student", "group", "submitted_by"))
-        else:
+            return Response(serialize(rows, course, user, True))
+
+        def own() -> tuple[Any, datetime | None]:
+            course, _, handin = access_handin_item(user, course_slug, self.kind, pk)
             owner = self._own(course, user, handin)
             rows = list(submissions_of(item=handin.item, **owner)) if owner else []
-        return Response(serialize(rows, course, user, staff))
+            return serialize(rows, course, user, False), results_change_at(rows)
+
+        # Polled while a hand-in waits: kept until the student's work or the course changes.
+        return Response(
+            answer_kept(
+                name="handins",
+                asked=[user.pk, self.kind.__name__, pk],
+                course_id=reach.course_id,
+                owner_id=user.pk,
+                compute=own,
+            )
+        )
 
     @extend_schema(
         request={
@@ -236,9 +259,25 @@ class SubmissionApi(APIView):
 
     @extend_schema(responses=SubmissionSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        submission, staff = access_submission(request_user(request), pk)
+        user = request_user(request)
+        reach = reach_submission(user, pk)
+
+        def status() -> tuple[Any, datetime | None]:
+            submission, staff = access_submission(user, pk)
+            rows = [submission]
+            return serialize(rows, submission.item.course, user, staff)[0], results_change_at(rows)
+
+        if reach.staff:
+            return Response(status()[0])
+        # Polled while it waits: kept until the student's work or the course changes.
         return Response(
-            serialize([submission], submission.item.course, request_user(request), staff)[0]
+            answer_kept(
+                name="handin",
+                asked=[user.pk, pk],
+                course_id=reach.course_id,
+                owner_id=user.pk,
+                compute=status,
+            )
         )
 
 

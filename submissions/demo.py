@@ -21,6 +21,7 @@ from types import ModuleType
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import TemporaryUploadedFile
 
+from coursesite.answers import answers_course_changed
 from coursesite.demo import DemoPlayer, DemoSemester, demo_pdf, instant_shift
 from coursesite.models import Course, Membership, ProjectGroup, Role
 from submissions.models import Assignment, Deliverable, Extension, Submission
@@ -287,5 +288,6 @@ class HandInPlayer(DemoPlayer):
             for pk, moment in rows:
                 moved = instant_shift(moment, weeks=weeks, zone=zone)
                 model.objects.filter(pk=pk).update(**{field: moved})
+        answers_course_changed(course_id=course.pk)
         # Rescored from the moved data, in case a daylight-saving change moved an hour.
         course_scores_refresh(course=course)

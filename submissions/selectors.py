@@ -14,6 +14,7 @@ from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, Wh
 from django.urls import reverse
 from django.utils import timezone
 
+from coursesite.answers import next_moment
 from coursesite.gradebook.work import Work
 from coursesite.models import (
     Course,
@@ -342,8 +343,8 @@ def with_results(submissions: list[Submission], *, staff: bool) -> list[Submissi
     jobs: dict[str, GradingJob] = {}
     for job in (
         GradingJob.objects.filter(subject__in=subjects)
-        .annotate(superseded_by=_next_fresh_subject())
-        .select_related("bundle")
+        # The bundle's version alone: its manifest is a document read for nothing here.
+        .annotate(superseded_by=_next_fresh_subject(), bundle_version=F("bundle__version"))
         .prefetch_related("tests")
         .order_by("subject", "-created_at", "-pk")
     ):
@@ -369,7 +370,7 @@ def with_results(submissions: list[Submission], *, staff: bool) -> list[Submissi
             "superseded_by": _handin_id(latest.superseded_by or ""),  # type: ignore[attr-defined]
             "verdict": latest.verdict,
             "verdict_label": latest.get_verdict_display(),
-            "bundle_version": latest.bundle.version,
+            "bundle_version": latest.bundle_version,  # type: ignore[attr-defined]
             "score": latest.score if total_shown else None,
             "max_score": latest.max_score,
             "self_reported": latest.self_reported,
@@ -379,6 +380,22 @@ def with_results(submissions: list[Submission], *, staff: bool) -> list[Submissi
             "images": latest.images,
         }
     return submissions
+
+
+def results_change_at(submissions: list[Submission]) -> datetime | None:
+    """The next moment a student's view of these hand-ins' results changes by the clock alone:
+    the due date, extended or not, after which tests shown "after the due date" show. One query
+    where there are hand-ins."""
+    if not submissions:
+        return None
+    dues = [s.item.due_at for s in submissions]
+    owners = Q()
+    for item, student, group in {(s.item_id, s.student_id, s.group_id) for s in submissions}:
+        owners |= Q(item_id=item, student_id=student, group_id=group)
+    dues += Extension.objects.filter(owners, revoked_at__isnull=True).values_list(
+        "due_at", flat=True
+    )
+    return next_moment(dues)
 
 
 def gradebook_work(course: Course) -> Work:

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from coursesite.answers import answers_work_changed, item_course
 from coursesite.errors import ApplicationError
 from coursesite.models import GradeItem, Membership, ProjectGroup, Role
 from grading.archives import ArchiveError, ArchiveLimits, handin_check
@@ -189,6 +190,8 @@ def submission_create(
     refusal = handin_refusal(handin=handin, group=group, by_staff=by_staff)
     if refusal:
         raise ApplicationError(refusal)
+    if (student is None) == (group is None):
+        raise ValidationError("A hand-in belongs to a student or to a group: name one of them.")
     item = handin.item
     handin_files = list(handin.handin_files)
     max_bytes = handin.max_archive_bytes
@@ -230,7 +233,11 @@ def submission_create(
                 active=True,
                 **owner,
             )
-            submission.full_clean()
+            # The item, the owner and who hands in come loaded from the database, the owner is
+            # one of a student or a group (checked first), and no other hand-in of the owner is
+            # active any more: checking those again costs nine queries on every hand-in of a
+            # deadline rush. The database keeps the constraints all the same.
+            submission.full_clean(exclude=["item", "student", "group", "submitted_by"])
             submission.save()
             grading_job_create(
                 item=item,
@@ -258,6 +265,11 @@ def submission_activate(*, submission: Submission) -> Submission:
     Submission.objects.select_for_update().filter(
         item=submission.item, active=True, **owner
     ).exclude(pk=submission.pk).update(active=False)
+    answers_work_changed(
+        **item_course(submission),
+        students=[submission.student_id] if submission.student_id else [],
+        groups=[submission.group_id] if submission.group_id else [],
+    )
     if not submission.active:
         submission.active = True
         submission.save(update_fields=["active"])

@@ -8,6 +8,7 @@ requests; they write only regrade requests. Times are given in the course's time
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coursesite.answers import answer_kept
 from coursesite.gradebook.export import csv_filename, gradebook_csv
 from coursesite.gradebook.imports import (
     MAX_BYTES,
@@ -232,25 +234,42 @@ class GradebookApi(APIView):
         csv = request.accepted_renderer.format == "csv"
         if csv and not staff:
             raise PermissionDenied("The gradebook export is for the course's staff.")
-        book = gradebook_read(
-            course=course,
-            released_only=not staff or request.query_params.get("view") == "student",
-            section=request.query_params.get("section") or None,
-            student=None if staff else caller(request),
-        )
+        released_only = not staff or request.query_params.get("view") == "student"
+        section = request.query_params.get("section") or None
+        student = None if staff else caller(request)
+
+        def read() -> Gradebook:
+            return gradebook_read(
+                course=course, released_only=released_only, section=section, student=student
+            )
+
         if csv:
             name = csv_filename(course, timezone.localdate(timezone=course.tz))
             return Response(
-                gradebook_csv(book),
+                gradebook_csv(read()),
                 headers={"Content-Disposition": f'attachment; filename="{name}"'},
             )
-        document = {
-            "view": "student" if book.released_only else "staff",
-            "items": book.items,
-            "rows": book.rows,
-        }
-        serializer = GradebookSerializer(document, context={"gradebook": book})
-        return Response(in_course_zone(course, serializer))
+
+        def document() -> tuple[Any, datetime | None]:
+            book = read()
+            content = {
+                "view": "student" if book.released_only else "staff",
+                "items": book.items,
+                "rows": book.rows,
+            }
+            serializer = GradebookSerializer(content, context={"gradebook": book})
+            return in_course_zone(course, serializer), book.changes_at
+
+        # Polled by students and staff alike: kept until a score or the course changes.
+        return Response(
+            answer_kept(
+                name="gradebook",
+                asked=[caller(request).pk, released_only, section],
+                course_id=course.pk,
+                owner_id=None if student is None else student.pk,
+                compute=document,
+            )
+        )
 
 
 @extend_schema_view(

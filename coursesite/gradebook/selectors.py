@@ -11,6 +11,7 @@ from typing import NamedTuple
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from coursesite.answers import next_moment
 from coursesite.gradebook import engine
 from coursesite.gradebook.work import course_work
 from coursesite.models import (
@@ -70,6 +71,8 @@ class Gradebook:
     letter_scale: list[LetterGrade]
     rows: list[GradebookRow]
     released_only: bool
+    # The next moment the gradebook changes by the clock alone: work due then turns missing.
+    changes_at: datetime | None = None
 
     def sections(self) -> list[str]:
         return sorted({row.membership.section for row in self.rows if row.membership.section})
@@ -152,7 +155,8 @@ def gradebook_read(
         released_only=released_only,
     )
     rows = [GradebookRow(m, scores[m.user_id], grades[m.user_id]) for m in members]
-    return Gradebook(course, categories, items, scale, rows, released_only)
+    changes_at = next_moment([*(item.due_at for item in items), *work.extensions.values()])
+    return Gradebook(course, categories, items, scale, rows, released_only, changes_at)
 
 
 def score_history(*, score: Score) -> list[ScoreChange]:

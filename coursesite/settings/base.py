@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from coursesite.settings.env import env_bool, env_database, env_int, env_list, env_path, env_str
 
@@ -141,8 +142,16 @@ STUDENT_STORAGE_QUOTA_BYTES = env_int("STUDENT_STORAGE_QUOTA_MB", 500, minimum=1
 REDIS_URL = env_str("REDIS_URL") or None
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {"BACKEND": "coursesite.cache.SharedClientRedisCache", "LOCATION": REDIS_URL}
     }
+# Polled API answers (a hand-in's status, the gradebook) are kept in the cache until what they
+# show changes, and this many seconds at most (``coursesite.answers``); 0 keeps none. Only a cache
+# shared with the workers can keep them, so the default keeps none without Redis.
+API_ANSWER_SECONDS = env_int("API_ANSWER_SECONDS", 30 if REDIS_URL else 0, minimum=0)
+if API_ANSWER_SECONDS and not REDIS_URL:
+    raise ImproperlyConfigured(
+        "API_ANSWER_SECONDS keeps answers in a cache the workers share: set REDIS_URL too"
+    )
 
 # Grading. Limits nest: the sandbox's wall limit < the task's soft limit < its hard limit < the
 # time Redis waits before handing an unacknowledged task to another worker.

@@ -20,3 +20,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 # django-axes refuses ``authenticate()`` without a request, which tests of the demo accounts call
 # directly; the tests of the lockouts turn it back on.
 AXES_ENABLED = False
+
+# Polled API answers are kept in the tests too, so that every test that changes something and
+# reads it back through the API checks that the change reaches the kept answer. The tests run in
+# one process with the cache in its memory; the fixtures whose workers are processes of their
+# own turn keeping off.
+API_ANSWER_SECONDS = 30

@@ -119,3 +119,20 @@ def test_it_turns_demo_mode_off_in_production_whatever_the_environment():
         DEBUG="1",
     )
     assert done.stdout.split() == ["False", "False"], done.stderr
+
+
+def test_it_keeps_polled_answers_only_in_a_cache_the_workers_share():
+    show = "from django.conf import settings; print(settings.API_ANSWER_SECONDS)"
+    embedded = run_django(show, DJANGO_SETTINGS_MODULE="coursesite.settings.development")
+    assert embedded.stdout.split() == ["0"], embedded.stderr
+    shared = run_django(
+        show,
+        DJANGO_SETTINGS_MODULE="coursesite.settings.development",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    assert shared.stdout.split() == ["30"], shared.stderr
+    refused = run_django(
+        "", DJANGO_SETTINGS_MODULE="coursesite.settings.development", API_ANSWER_SECONDS="30"
+    )
+    assert refused.returncode != 0
+    assert "API_ANSWER_SECONDS keeps answers in a cache the workers share" in refused.stderr
