@@ -451,9 +451,9 @@ def report_print(rows: list[Figures], errors: list[str]) -> None:
     )
 
 
-def main() -> None:
-    args = parse_args()
-    scratch = Path(tempfile.mkdtemp(prefix="api-load-bench-"))
+def bench_env(args: argparse.Namespace, scratch: Path, host: str) -> dict[str, str]:
+    """The environment of the set-up (the development settings, which allow the demo), put
+    into this process's too; ``production_env`` turns it into the site's."""
     env = {
         **os.environ,
         "DATABASE_URL": args.database_url,
@@ -464,11 +464,18 @@ def main() -> None:
         # One key for the setup and the site: a token keeps its owner's session hash, which the
         # key signs, and a token made under another key reads as revoked.
         "SECRET_KEY": secrets.token_urlsafe(48),
-        "ALLOWED_HOSTS": "127.0.0.1",
+        "ALLOWED_HOSTS": host,
     }
     os.environ.update(env)
     # No static files are served here; an empty folder keeps whitenoise from warning of none.
     (scratch / "var" / "static").mkdir(parents=True)
+    return env
+
+
+def main() -> None:
+    args = parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="api-load-bench-"))
+    env = bench_env(args, scratch, "127.0.0.1")
     server = None
     try:
         started = time.monotonic()

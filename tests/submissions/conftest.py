@@ -23,6 +23,7 @@ from coursesite.models import (
     ProjectGroup,
     Role,
 )
+from grading.models import AutograderBundle
 from submissions.models import Assignment, Deliverable
 from tests.conftest import Personas, make_member
 
@@ -93,6 +94,18 @@ def handins(personas: Personas) -> HandIns:
         erin=erin,
         group=group,
     )
+
+
+@pytest.fixture
+def autograded(handins: HandIns) -> HandIns:
+    """A1 with an autograder, so that every hand-in queues a grading job; no worker runs."""
+    AutograderBundle.objects.create(
+        item=handins.assignment.item, version=1, name="mlp", kind="native",
+        archive="bundles/mlp.zip", sha256="0" * 64,
+        manifest={"tests": [{"name": "relu", "points": 5, "visibility": "visible"}]},
+        uploaded_by=handins.personas.alice, uploaded_at=timezone.now(),
+    )  # fmt: skip
+    return handins
 
 
 @pytest.fixture(autouse=True)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from coursesite.gradebook.services import item_release
 from coursesite.models import Membership, ScoreSource
 from coursesite.services import score_record
-from grading.models import AutograderBundle, GradingJob
+from grading.models import GradingJob
 from grading.services import (
     grading_job_claim,
     grading_job_fail,
@@ -40,17 +40,6 @@ RESULT = {
     "tests": [{"name": "relu", "score": 4, "max_score": 5, "status": "failed",
                "visibility": "visible", "output": "4 of 5 right"}],
 }  # fmt: skip
-
-
-@pytest.fixture
-def autograded(handins: HandIns) -> HandIns:
-    AutograderBundle.objects.create(
-        item=handins.assignment.item, version=1, name="mlp", kind="native",
-        archive="bundles/mlp.zip", sha256="0" * 64,
-        manifest={"tests": [{"name": "relu", "points": 5, "visibility": "visible"}]},
-        uploaded_by=handins.personas.alice, uploaded_at=timezone.now(),
-    )  # fmt: skip
-    return handins
 
 
 def hand_in(handins: HandIns, version: int, *, user=None, kind: str = "assignments") -> int:

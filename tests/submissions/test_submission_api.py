@@ -5,7 +5,6 @@ import os
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 import yaml
 from django.contrib.auth.models import User
 from django.db import connection
@@ -13,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openapi_spec_validator import validate
 
-from grading.models import AutograderBundle, GradingJob, JobStatus
+from grading.models import GradingJob, JobStatus
 from grading.services import grading_job_claim, grading_job_finish
 from submissions.models import Submission
 from tests.submissions.conftest import HandIns, stored_files, zip_of
@@ -281,18 +280,6 @@ def test_it_lists_a_groups_hand_ins_in_the_same_queries_however_many_there_are(h
     for version in (2, 3, 4):
         upload(version)
     assert list_queries(handins, handins.erin, "deliverables") == one
-
-
-@pytest.fixture
-def autograded(handins: HandIns) -> HandIns:
-    """A1 with an autograder, so that every hand-in queues a grading job; no worker runs."""
-    AutograderBundle.objects.create(
-        item=handins.assignment.item, version=1, name="mlp", kind="native",
-        archive="bundles/mlp.zip", sha256="0" * 64,
-        manifest={"tests": [{"name": "relu", "points": 5, "visibility": "visible"}]},
-        uploaded_by=handins.personas.alice, uploaded_at=timezone.now(),
-    )  # fmt: skip
-    return handins
 
 
 def hand_in(handins: HandIns, version: int) -> int:
