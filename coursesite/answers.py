@@ -31,6 +31,7 @@ answer is computed as if nothing were kept.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Collection, Iterable
@@ -208,7 +209,10 @@ def answer_kept(
     scope = _owner_key(owner_id) if owner_id is not None else _activity_key(course_id)
     try:
         generations = _generations([_course_key(course_id), scope])
-        key = ":".join(["answers", name, *map(str, asked), *map(str, generations)])
+        # What was asked may hold anything a query string does: hashed, it makes a short key
+        # of safe characters that no other question shares.
+        question = hashlib.sha256(repr([name, *asked]).encode()).hexdigest()
+        key = ":".join(["answers", name, question, *map(str, generations)])
         kept = cache.get(key)
     except Exception:  # the cache is down: answer without it
         log.warning("kept answers: the cache did not answer", exc_info=True)

@@ -270,3 +270,25 @@ def test_it_shows_a_result_stored_by_a_worker_process_through_redis(autograded, 
         cwd=REPO, env=env, check=True, timeout=120,
     )  # fmt: skip
     assert status_of(autograded, pk)["result"]["status"] == "done"
+
+
+def test_it_keeps_the_answers_to_different_questions_apart(handins):
+    personas = handins.personas
+    for user, section in ((personas.carol, "01 A:B"), (handins.erin, "02")):
+        membership = Membership.objects.get(course=personas.course, user=user)
+        membership.section = section
+        membership.save(update_fields=["section"])
+    url = f"/api/v1/courses/{personas.course.slug}/gradebook/"
+    staff = personas.client(personas.alice)
+
+    def students(section: str) -> list[str]:
+        answer = staff.get(url, {"section": section})
+        return [row["student"]["username"] for row in answer.json()["rows"]]
+
+    assert (students("01 A:B"), students("02"), students("01 A:B")) == (
+        ["carol"],
+        ["erin"],
+        ["carol"],
+    )
+    own = personas.client(handins.erin).get(url).json()["rows"]
+    assert [row["student"]["username"] for row in own] == ["erin"]
