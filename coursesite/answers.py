@@ -69,11 +69,11 @@ def _activity_key(course_id: int) -> str:
     return f"answers:activity:{course_id}"
 
 
-def _moved_on(keys: list[str]) -> None:
-    """Move the generations on; inside a transaction, now and again once it commits: an answer
-    computed in between, from the data before the change, is then kept under a generation no one
-    reads once the change is in. A generation moves on to a new random value (one write for
-    all of them, and never back to a value answers were kept at)."""
+def answers_moved_on(keys: list[str]) -> None:
+    """Move the generations on (no query, and no error); inside a transaction, now and again
+    once it commits: an answer computed in between, from the data before the change, is then
+    kept under a generation no one reads once the change is in. A generation moves on to a new
+    random value (one write for all of them, and never back to a value answers were kept at)."""
     if not keys:
         return
 
@@ -113,7 +113,7 @@ def answers_course_changed(*, course_id: int | None = None, item_id: int | None 
     course = course_id if course_id is not None else _course_of(item_id or 0)
     # None for an item deleted with its course: the course's own rows move it on.
     if course is not None:
-        _moved_on([_course_key(course)])
+        answers_moved_on([_course_key(course)])
 
 
 def _owner_keys(students: Collection[int], groups: Collection[int]) -> list[str]:
@@ -142,7 +142,7 @@ def answers_work_changed(
         course = course_id if course_id is not None else _course_of(item_id or 0)
         if course is not None:
             keys.append(_activity_key(course))
-    _moved_on(keys)
+    answers_moved_on(keys)
 
 
 def answers_owner_keys(*, owner: str) -> list[str]:
@@ -157,14 +157,9 @@ def answers_owner_keys(*, owner: str) -> list[str]:
     return _owner_keys([int(pk)] if kind == "student" else [], [int(pk)] if kind == "group" else [])
 
 
-def answers_moved_on(keys: list[str]) -> None:
-    """Move on the generations ``answers_owner_keys`` named; no query, and no error."""
-    _moved_on(keys)
-
-
 def answers_owner_changed(*, owner: str) -> None:
     """A grading job of an owner (``student:7`` or ``group:3``) changed."""
-    _moved_on(answers_owner_keys(owner=owner))
+    answers_moved_on(answers_owner_keys(owner=owner))
 
 
 def answers_follow(model: type[Model], changed: Callable[[Any], None]) -> None:

@@ -7,12 +7,7 @@ class SubmissionsConfig(AppConfig):
 
     def ready(self) -> None:
         import submissions.receivers  # noqa: F401 - connects the receivers
-        from coursesite.answers import (
-            answers_course_changed,
-            answers_follow,
-            answers_work_changed,
-            item_course,
-        )
+        from coursesite.answers import answers_course_changed, answers_follow
         from coursesite.course_file.sections import register_section
         from coursesite.dashboard import dashboard_source_register
         from coursesite.demo import demo_player_register
@@ -25,6 +20,7 @@ class SubmissionsConfig(AppConfig):
         from submissions.models import Assignment, Deliverable, Extension, Submission
         from submissions.rubric_sources import GroupSource
         from submissions.selectors import gradebook_work
+        from submissions.services import handin_work_changed
 
         register_section(AssignmentsSection())
         register_section(DeliverablesSection())
@@ -33,13 +29,6 @@ class SubmissionsConfig(AppConfig):
         subject_source_register(GroupSource())
         dashboard_source_register(HandInSource())
         for model in (Submission, Extension):
-            answers_follow(
-                model,
-                lambda row: answers_work_changed(
-                    **item_course(row),
-                    students=[row.student_id] if row.student_id else [],
-                    groups=[row.group_id] if row.group_id else [],
-                ),
-            )
+            answers_follow(model, handin_work_changed)
         for handin in (Assignment, Deliverable):
             answers_follow(handin, lambda row: answers_course_changed(item_id=row.item_id))

@@ -256,6 +256,16 @@ def submission_create(
     return submission
 
 
+def handin_work_changed(row: Submission | Extension) -> None:
+    """A hand-in or an extension changed: the kept answers of its student, or of every member
+    of its group, go."""
+    answers_work_changed(
+        **item_course(row),
+        students=[row.student_id] if row.student_id else [],
+        groups=[row.group_id] if row.group_id else [],
+    )
+
+
 @transaction.atomic
 def submission_activate(*, submission: Submission) -> Submission:
     """Make an earlier hand-in the one that is graded and judged for lateness."""
@@ -265,11 +275,7 @@ def submission_activate(*, submission: Submission) -> Submission:
     Submission.objects.select_for_update().filter(
         item=submission.item, active=True, **owner
     ).exclude(pk=submission.pk).update(active=False)
-    answers_work_changed(
-        **item_course(submission),
-        students=[submission.student_id] if submission.student_id else [],
-        groups=[submission.group_id] if submission.group_id else [],
-    )
+    handin_work_changed(submission)
     if not submission.active:
         submission.active = True
         submission.save(update_fields=["active"])
