@@ -7,7 +7,9 @@ of staff, the hand-in to upload) and runs them with locust.
   script do. The pollers go round the class, so several share a student.
 - A polling member of staff reads the whole gradebook at the same pace (one poller in ten).
 - An uploader hands in A1 as one student, every 4 to 6 seconds: about 24 hand-ins in two
-  minutes, under the 30 an hour a student may try with the default settings.
+  minutes, under the 30 an hour a student may try with the default settings. The uploaders
+  are not in step: each starts at a random moment of its first period (locust would start
+  them all in the same millisecond, five uploads at once that no class sends).
 
 Every request says that it came over HTTPS, as the TLS proxy in front of gunicorn does. A 429 is
 reported as a failure whose message starts with "429", which the report counts as throttled,
@@ -19,9 +21,11 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
 from pathlib import Path
 from typing import Any
 
+import gevent
 from locust import FastHttpUser, between, task
 from locust.contrib.fasthttp import ResponseContextManager
 from locust.exception import StopUser
@@ -31,6 +35,8 @@ HANDIN = Path(PLAN["handin"]).read_bytes()
 COURSE = f"/api/v1/courses/{PLAN['course']}"
 SUBMISSIONS = f"{COURSE}/assignments/{PLAN['assignment']}/submissions/"
 GRADES = f"{COURSE}/gradebook/"
+# Seconds between two uploads of one uploader.
+UPLOAD_PERIOD = (4, 6)
 
 # Who each client is: pollers go round the class; each uploader is a student of their own.
 _pollers = itertools.cycle(PLAN["students"])
@@ -117,13 +123,16 @@ class PollingStaff(ApiClient):
 
 class Uploader(ApiClient):
     fixed_count = int(os.environ.get("BENCH_API_UPLOADERS", "5"))
-    wait_time = between(4, 6)
+    wait_time = between(*UPLOAD_PERIOD)
 
     def on_start(self) -> None:
         identity = next(_uploaders, None)
         if identity is None:
             raise StopUser("more uploaders than students")
         self.identity = identity
+        # Locust starts the uploaders together, at once; students uploading on their own are
+        # not in step: each starts at a moment of its own within its first period.
+        gevent.sleep(random.uniform(0, UPLOAD_PERIOD[1]))  # noqa: S311 - a spread, not a secret
 
     @task
     def upload(self) -> None:

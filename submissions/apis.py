@@ -44,6 +44,7 @@ from submissions.selectors import (
     lateness_row,
     results_change_at,
     submissions_of,
+    with_fresh_result,
     with_lateness,
     with_results,
 )
@@ -157,6 +158,13 @@ def serialize(submissions: list[Submission], course: Course, viewer: User, staff
         return SubmissionSerializer(rows, many=True).data
 
 
+def serialize_new(submission: Submission, course: Course, viewer: User, staff: bool) -> Any:
+    """A hand-in ``submission_create`` has just stored, with the job it queued."""
+    with timezone.override(course.tz):
+        with_lateness([submission], course, viewer, staff)
+        return SubmissionSerializer(with_fresh_result(submission, staff=staff)).data
+
+
 class HandInSubmissionsApi(APIView):
     """GET: the caller's own hand-ins for the item (staff: everyone's). POST: hand in a file."""
 
@@ -217,8 +225,9 @@ class HandInSubmissionsApi(APIView):
         submission = submission_create(
             handin=handin, submitted_by=user, upload=upload, by_staff=staff, **owner
         )
-        data = serialize([submission], course, user, staff)[0]
-        return Response(data, status=status.HTTP_201_CREATED)
+        return Response(
+            serialize_new(submission, course, user, staff), status=status.HTTP_201_CREATED
+        )
 
     def _own(self, course: Course, user: User, handin: HandInItem) -> dict[str, Any] | None:
         if isinstance(handin, Assignment):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from coursesite.models import GradeItem, ProjectGroup
+
+if TYPE_CHECKING:
+    from grading.models import GradingJob
 
 MEGABYTE = 1024 * 1024
 
@@ -113,6 +118,10 @@ class Submission(models.Model):
     kind = models.CharField(max_length=8, choices=HandInKind.choices)
     entries = models.JSONField(default=list, help_text="The files in the hand-in: name and size.")
     active = models.BooleanField(default=True)
+
+    # Not a column: on the hand-in ``submission_create`` returns, the grading job it queued
+    # (with its bundle), or None where no autograder grades the item.
+    queued_job: GradingJob | None
 
     class Meta:
         ordering = ["-submitted_at", "-id"]

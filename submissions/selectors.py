@@ -365,21 +365,61 @@ def with_results(submissions: list[Submission], *, staff: bool) -> list[Submissi
             or visible_to_student(test.visibility, item=submission.item, due_at=due, now=now)
         ]
         total_shown = len(tests) == len(latest.tests.all()) or submission.item.released
-        submission.result = {  # type: ignore[attr-defined]
-            "status": latest.status,
-            "superseded_by": _handin_id(latest.superseded_by or ""),  # type: ignore[attr-defined]
-            "verdict": latest.verdict,
-            "verdict_label": latest.get_verdict_display(),
-            "bundle_version": latest.bundle_version,  # type: ignore[attr-defined]
-            "score": latest.score if total_shown else None,
-            "max_score": latest.max_score,
-            "self_reported": latest.self_reported,
-            "finished_at": latest.finished_at,
-            "tests": tests,
-            "logs": latest.logs if staff else "",
-            "images": latest.images,
-        }
+        submission.result = _result(  # type: ignore[attr-defined]
+            latest,
+            superseded_by=_handin_id(latest.superseded_by or ""),  # type: ignore[attr-defined]
+            bundle_version=latest.bundle_version,  # type: ignore[attr-defined]
+            tests=tests,
+            total_shown=total_shown,
+            staff=staff,
+        )
     return submissions
+
+
+def with_fresh_result(submission: Submission, *, staff: bool) -> Submission:
+    """Attach to a hand-in ``submission_create`` has just stored the result ``with_results``
+    would read back: the job it queued (with its bundle), waiting, with no test run yet. No
+    query: an upload's answer need not read back what it has just written."""
+    job = submission.queued_job
+    submission.result = (  # type: ignore[attr-defined]
+        None
+        if job is None
+        else _result(
+            job,
+            superseded_by=None,
+            bundle_version=job.bundle.version,
+            tests=[],
+            total_shown=True,
+            staff=staff,
+        )
+    )
+    return submission
+
+
+def _result(
+    job: GradingJob,
+    *,
+    superseded_by: int | None,
+    bundle_version: int,
+    tests: list[Any],
+    total_shown: bool,
+    staff: bool,
+) -> dict[str, Any]:
+    """What a hand-in's answer shows of its latest grading job."""
+    return {
+        "status": job.status,
+        "superseded_by": superseded_by,
+        "verdict": job.verdict,
+        "verdict_label": job.get_verdict_display(),
+        "bundle_version": bundle_version,
+        "score": job.score if total_shown else None,
+        "max_score": job.max_score,
+        "self_reported": job.self_reported,
+        "finished_at": job.finished_at,
+        "tests": tests,
+        "logs": job.logs if staff else "",
+        "images": job.images,
+    }
 
 
 def results_change_at(submissions: list[Submission]) -> datetime | None:

@@ -186,6 +186,7 @@ def submission_create(
     now) is when the hand-in counts as handed in; only staff tools and the demo give one, and
     never a moment in the future.
     Every check runs before anything is stored; a refused upload leaves no file and no row.
+    The hand-in returned holds the grading job queued for it as ``queued_job``.
     """
     refusal = handin_refusal(handin=handin, group=group, by_staff=by_staff)
     if refusal:
@@ -239,7 +240,7 @@ def submission_create(
             # deadline rush. The database keeps the constraints all the same.
             submission.full_clean(exclude=["item", "student", "group", "submitted_by"])
             submission.save()
-            grading_job_create(
+            submission.queued_job = grading_job_create(
                 item=item,
                 subject=submission.grading_subject,
                 owner=submission.grading_owner,

@@ -36,6 +36,31 @@ def test_it_stores_an_upload_once_under_its_sha256_and_makes_it_active(handins):
     assert len(stored_files()) == 1
 
 
+def test_an_uploads_answer_is_what_its_status_reads_back(autograded):
+    """The upload's answer is built from what it has just written, not read back: it must say
+    all that the hand-in's own status says at once, for a student and for staff handing in for
+    one, for an autograded assignment (the queued job) and for a deliverable (no autograder)."""
+    personas = autograded.personas
+    for uploader, kind, fields in [
+        (personas.carol, "assignments", {}),
+        (personas.bob, "assignments", {"student": "erin"}),
+        (personas.carol, "deliverables", {}),
+    ]:
+        content = MLP if kind == "assignments" else zip_of({"proposal.pdf": b"%PDF-1.4\n"})
+        answer = autograded.upload(uploader, content, kind=kind, **fields)
+        assert answer.status_code == 201, answer.json()
+        body = answer.json()
+        read = personas.client(uploader).get(f"/api/v1/submissions/{body['id']}/")
+        assert read.status_code == 200, read.json()
+        assert body == read.json()
+        if kind == "assignments":
+            assert body["result"]["status"] == "queued"
+            assert body["result"]["bundle_version"] == 1
+            assert body["lateness"][0]["pool_left"] == 7
+        else:
+            assert body["result"] is None
+
+
 def test_it_makes_the_latest_upload_active_until_an_earlier_one_is_activated(handins):
     carol = handins.personas.carol
     first = handins.upload(carol, MLP).json()
