@@ -112,7 +112,6 @@ class Requests:
         from django.test import Client
 
         self.client = Client()
-        self.plan = plan
         self.course = f"/api/v1/courses/{plan['course']}"
         self.handins = f"{self.course}/assignments/{plan['assignment']}/submissions/"
         self.handin = Path(plan["handin"]).read_bytes()
